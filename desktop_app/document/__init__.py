@@ -1,0 +1,4 @@
+"""Pure functions over Bokeh documents as model specs: parsing, references, reachability.
+
+Nothing here knows about HTTP or storage.
+"""

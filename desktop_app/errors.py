@@ -1,4 +1,4 @@
-"""Errors that carry their HTTP status. Raised anywhere (store, routes); mapped to JSON in one place.
+"""Errors that carry their HTTP status, raised anywhere and mapped to JSON in one place.
 
 The store raises them too (a duplicate title *is* a conflict whoever asks), so they live outside
 ``server/`` and import nothing from bottle.

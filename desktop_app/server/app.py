@@ -24,7 +24,8 @@ def create_app(settings: Settings, store: Store, hub: EventHub | None = None) ->
         hub=hub or EventHub(max_streams=settings.max_streams),
         sessions=SessionStore(),
     )
-    app = bottle.Bottle(autojson=False)
+    app = bottle.Bottle()
+    app.uninstall(bottle.JSONPlugin)  # ApiPlugin serialises dicts and lists itself
     app.catchall = True
     app.default_error_handler = bottle_error_handler  # type: ignore[method-assign]
     app.install(ApiPlugin())

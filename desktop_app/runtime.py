@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
-from desktop_app.store.storage import write_atomic
+from desktop_app.fsutil import write_atomic
 
 
 class DataDirBusy(RuntimeError):

@@ -127,14 +127,16 @@ class _Writer:
             entries: list[Any] = value["entries"]
             pairs = [None if _complex(entry) else entry for entry in entries]
             out["entries"] = pairs
-            tasks = [task for task in tasks if task[1] != "entries"]
-            tasks[:0] = [(pairs, i, entry, True) for i, entry in enumerate(entries)
-                         if _complex(entry)]
+            pair_tasks = [(pairs, i, entry, True) for i, entry in enumerate(entries)
+                          if _complex(entry)]
+            at = next(i for i, task in enumerate(tasks) if task[1] == "entries")
+            tasks[at:at + 1] = pair_tasks
         return out, tasks
 
     def _convert_list(self, value: list[Any], keep_positions: bool) -> tuple[Any, list[_Task]]:
         if not any(_complex(item) for item in value):
-            return list(value), []
+            # Shared, not copied: plain data columns can be large and nothing here mutates them.
+            return value, []
         if not keep_positions:
             value = [item for item in value if not self._is_dangling(item)]
         out = [None if _complex(item) else item for item in value]

@@ -48,16 +48,24 @@ def _is_object_rep(value: dict) -> bool:
 
 def iter_refs(value: Any) -> Iterator[str]:
     """Yield the id of every reference inside ``value`` (lists and dicts, any depth)."""
+    # Hot path (every stored model, every write): is_ref() inlined, scalars never stacked.
     stack = [value]
+    pop, push = stack.pop, stack.append
     while stack:
-        item = stack.pop()
+        item = pop()
         if isinstance(item, dict):
-            if is_ref(item):
+            kind = item.get("type")
+            if (isinstance(item.get("id"), str) and item.keys() <= _REF_KEYS
+                    and kind != "object"):
                 yield item["id"]
-            elif item.get("type") not in _OPAQUE_TYPES:
-                stack.extend(v for v in item.values() if type(v) in (dict, list))
+            elif kind not in _OPAQUE_TYPES:
+                for v in item.values():
+                    if type(v) is dict or type(v) is list:
+                        push(v)
         elif isinstance(item, list):
-            stack.extend(v for v in item if type(v) in (dict, list))
+            for v in item:
+                if type(v) is dict or type(v) is list:
+                    push(v)
 
 
 def _check_id(value: object, what: str) -> str:
@@ -110,7 +118,7 @@ class _Flattener:
         self._emit(model_type, model_id, attributes, None)
 
     def _emit(self, model_type: str, model_id: str, attributes: dict, subtype: str | None) -> None:
-        clean = {key: self._flatten(value, model_id)
+        clean = {key: self._flatten(value, model_id) if isinstance(value, dict | list) else value
                  for key, value in attributes.items() if key not in ("id", "doc")}
         spec: dict[str, Any] = {"type": model_type, "id": model_id, "attributes": clean}
         if subtype is not None:
@@ -118,17 +126,33 @@ class _Flattener:
         self.out.append(spec)
 
     def _flatten(self, value: Any, owner: str) -> Any:
+        """``value`` with nested object reps replaced by refs; copy-on-write, so a value
+        without any (nearly all of them: data columns, field specs) is returned as is."""
         if isinstance(value, list):
-            if not any(type(v) in (dict, list) for v in value):
-                return value
-            return [self._flatten(v, owner) for v in value]
+            out_list: list | None = None
+            for i, v in enumerate(value):
+                if type(v) is dict or type(v) is list:
+                    new = self._flatten(v, owner)
+                    if new is not v:
+                        if out_list is None:
+                            out_list = list(value)
+                        out_list[i] = new
+            return value if out_list is None else out_list
         if isinstance(value, dict):
             if _is_object_rep(value):
                 self._add_object_rep(value, f"an attribute of {owner!r}")
                 return {"id": value["id"]}
             if value.get("type") in _OPAQUE_TYPES:
                 return value
-            return {k: self._flatten(v, owner) for k, v in value.items()}
+            out_dict: dict | None = None
+            for k, v in value.items():
+                if type(v) is dict or type(v) is list:
+                    new = self._flatten(v, owner)
+                    if new is not v:
+                        if out_dict is None:
+                            out_dict = dict(value)
+                        out_dict[k] = new
+            return value if out_dict is None else out_dict
         return value
 
 

@@ -77,6 +77,11 @@ class EventHub:
         self.keepalive = keepalive
         self.open_streams = 0
 
+    @property
+    def last_seq(self) -> int:
+        """Sequence of the newest event: a page loaded now resumes its stream from here."""
+        return self._seq
+
     def publish(self, topic: str, message: dict) -> Event:
         """Send a classic message (``{"msgtype": ...}``) to every subscriber of ``topic``."""
         data = json.dumps(message, separators=(",", ":"), allow_nan=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import bottle
@@ -10,6 +11,14 @@ import bottle
 from desktop_app.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Deeper JSON is refused: the flattener and the encoders recurse, and no Bokeh document nests
+# anywhere near this far (a figure is a few dozen levels).
+MAX_JSON_DEPTH = 200
+# Cheap pre-checks on the raw body: only bodies that could hold a number overflowing to
+# infinity (a 3-digit exponent or a very long mantissa) or a lone UTF-16 surrogate escape pay
+# for the full check, so big numeric payloads stay fast.
+_SUSPECT = re.compile(rb"[eE][+-]?\d{3}|\d{200}|\\u[dD][89a-fA-F]")
 
 
 def _reject_constant(name: str) -> Any:
@@ -42,13 +51,58 @@ def read_json(request: bottle.BaseRequest, max_body: int, *, allow_empty: bool =
         raise UnsupportedMediaType(
             f"expected Content-Type: application/json, got {request.content_type or 'none'!r}")
     try:
-        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
         raise BadRequest(f"the body is not UTF-8: {exc}") from None
     except ValueError as exc:
         raise BadRequest(f"malformed JSON: {exc}") from None
     except RecursionError:
         raise BadRequest("malformed JSON: nested too deeply") from None
+    _check_json_value(data, value)
+    return value
+
+
+def _check_json_value(data: bytes, value: Any) -> None:
+    """Refuse what parses but cannot be stored or echoed: deep nesting, inf, lone surrogates."""
+    if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
+        raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted")
+    if _SUSPECT.search(data) is None:
+        return
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("a string in the body holds a lone UTF-16 surrogate escape "
+                         "(\\udXXX without its pair); send valid Unicode text") from None
+    except ValueError:
+        raise BadRequest("a number in the body is too large for a float (it would be "
+                         "infinite); send null or a Bokeh number encoding") from None
+
+
+def _too_deep(value: Any) -> bool:
+    """True when containers nest more than MAX_JSON_DEPTH levels (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = item.values() if type(item) is dict else item if type(item) is list else ()
+        stack.extend([(v, depth + 1) for v in children if type(v) is dict or type(v) is list])
+    return False
+
+
+def check_header_encoding(environ: dict[str, Any]) -> None:
+    """400 for a request header whose bytes are not UTF-8 (bottle would raise, giving a 500).
+
+    Cookies are left alone: bottle never decodes them, and another local app's cookie must
+    not lock the browser out.
+    """
+    for key, value in environ.items():
+        if key.startswith("HTTP_") and key != "HTTP_COOKIE" and isinstance(value, str):
+            try:
+                value.encode("latin-1").decode("utf-8")
+            except UnicodeError:
+                name = key[5:].replace("_", "-")
+                raise BadRequest(f"the {name} header is not valid UTF-8") from None
 
 
 def dumps(value: Any) -> str:

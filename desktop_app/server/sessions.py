@@ -20,12 +20,38 @@ class Session:
     created: float = field(default_factory=time.time)
 
 
+TICKET_TTL = 60.0
+
+
 class SessionStore:
-    """In memory: a restart logs browsers out, which the window handles by logging in again."""
+    """In memory: a restart logs browsers out, which the window handles by logging in again.
+
+    Also holds one-time login tickets: a script or the window trades its long-lived key for a
+    ticket that can travel in a URL, is used once and expires within a minute.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
+        self._tickets: dict[str, tuple[str, float]] = {}
+
+    def issue_ticket(self, username: str) -> str:
+        ticket = secrets.token_urlsafe(32)
+        now = time.monotonic()
+        with self._lock:
+            self._tickets = {t: v for t, v in self._tickets.items() if v[1] > now}
+            self._tickets[ticket] = (username, now + TICKET_TTL)
+        return ticket
+
+    def redeem_ticket(self, ticket: str | None) -> str | None:
+        """The user a valid, unused ticket was issued for (the ticket is spent)."""
+        if not ticket:
+            return None
+        with self._lock:
+            entry = self._tickets.pop(ticket, None)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
 
     def create(self, username: str) -> Session:
         session = Session(secrets.token_urlsafe(32), username)

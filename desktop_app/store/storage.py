@@ -17,26 +17,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open a directory; os.replace is durable enough there
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Durably replace ``path`` with ``data`` (temp file → fsync → rename → fsync folder)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+from desktop_app.fsutil import write_atomic
 
 
 class AtomicJSONStorage(Storage):
@@ -71,9 +52,10 @@ class AtomicJSONStorage(Storage):
             self._flush()
 
     def _flush(self) -> None:
-        payload = json.dumps(self._data, separators=(",", ":"), ensure_ascii=False,
-                             allow_nan=False).encode("utf-8")
         try:
+            # Encoding fails too (inf, lone surrogates): that must also roll memory back.
+            payload = json.dumps(self._data, separators=(",", ":"), ensure_ascii=False,
+                                 allow_nan=False).encode("utf-8")
             write_atomic(self.path, payload)
         except BaseException:
             # Memory must never claim more than the disk holds.

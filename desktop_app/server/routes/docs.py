@@ -7,7 +7,7 @@ from typing import Any
 import bottle
 
 from desktop_app.document.specs import is_valid_id
-from desktop_app.errors import BadRequest, Conflict, Forbidden, NotFound
+from desktop_app.errors import BadRequest, Conflict, Forbidden, NotFound, UnsupportedMediaType
 from desktop_app.server.auth import authorize_doc, require_user
 from desktop_app.server.context import AppContext
 from desktop_app.server.http import media_type, read_json
@@ -15,6 +15,7 @@ from desktop_app.server.routes import add
 from desktop_app.server.routes.users import public_user
 
 MAX_TITLE = 200
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
@@ -115,11 +116,16 @@ def _docid_by_title(ctx: AppContext, username: str, title: str) -> str | None:
 def _title(ctx: AppContext, request: bottle.BaseRequest) -> str:
     """The title from a JSON body ``{"title": ...}``, else the form or query field ``title``."""
     title: Any = None
-    if media_type(request) == "application/json":
+    kind = media_type(request)
+    if kind == "application/json":
         body = read_json(request, ctx.settings.max_body, allow_empty=True)
         if body is not None and not isinstance(body, dict):
             raise BadRequest('expected a JSON object {"title": "..."}')
         title = (body or {}).get("title")
+    elif request.content_length > 0 and kind not in _FORM_TYPES:
+        # Otherwise a JSON title sent as text/plain is silently ignored ("needs a title").
+        raise UnsupportedMediaType("send the title as JSON (Content-Type: application/json) "
+                                   f"or as a form field, not as {request.content_type!r}")
     if title is None:
         title = request.forms.getunicode("title") or request.query.getunicode("title")
     if not isinstance(title, str) or not title.strip():

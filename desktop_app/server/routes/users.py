@@ -81,12 +81,28 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
             return _redirect_with_error(ctx, "login", "incorrect login")
         return _logged_in(ctx, username, user["apikey"], api=False)
 
+    def issue_ticket() -> dict:
+        identity = require_user(ctx, bottle.request)
+        ticket = ctx.sessions.issue_ticket(identity.username or "")
+        target = _safe_next(ctx, bottle.request.query.getunicode("next"))
+        parts = bottle.request.urlparts
+        url = (f"{parts.scheme}://{parts.netloc}{p}/bokeh/login/ticket?"
+               f"{urlencode({'ticket': ticket, 'next': target})}")
+        return {"ticket": ticket, "url": url}
+
+    def login_with_ticket() -> object:
+        username = ctx.sessions.redeem_ticket(bottle.request.query.getunicode("ticket"))
+        user = ctx.store.get_user(username) if username else None
+        if user is None:
+            return _redirect_with_error(ctx, "login", "this login link was used or has expired")
+        return _logged_in(ctx, user["username"], user["apikey"], api=False)
+
     def logout() -> None:
         identity = identify(ctx, bottle.request)
         if identity.session is not None:
             ctx.sessions.drop(identity.session.sid)
         bottle.response.delete_cookie(COOKIE, path="/")
-        bottle.redirect(f"{p}/bokeh/")
+        bottle.redirect(f"{p}/bokeh/", 302)
 
     add(app, p, "/bokeh/ping", "GET", ping)
     add(app, p, "/bokeh/sampleerror", "GET", sampleerror)
@@ -96,6 +112,8 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     add(app, p, "/bokeh/register", "GET", register_page)
     add(app, p, "/bokeh/register", "POST", register)
     add(app, p, "/bokeh/loginfromapikey", "GET", login_from_apikey)
+    add(app, p, "/bokeh/ticket", "POST", issue_ticket)
+    add(app, p, "/bokeh/login/ticket", "GET", login_with_ticket)
     add(app, p, "/bokeh/logout", ["GET", "POST"], logout)
 
 
@@ -128,7 +146,8 @@ def _logged_in(ctx: AppContext, username: str, apikey: str, api: bool) -> object
     if api:
         return {"status": True, "userapikey": apikey}
     target = bottle.request.forms.getunicode("next") or bottle.request.query.getunicode("next")
-    bottle.redirect(_safe_next(ctx, target))
+    # 302 as the classic server sent (bottle would pick 303 for HTTP/1.1).
+    bottle.redirect(_safe_next(ctx, target), 302)
     return None
 
 
@@ -140,7 +159,7 @@ def _safe_next(ctx: AppContext, target: str | None) -> str:
 
 
 def _redirect_with_error(ctx: AppContext, page: str, message: str) -> None:
-    bottle.redirect(f"{ctx.prefix}/bokeh/{page}?{urlencode({'error': message})}")
+    bottle.redirect(f"{ctx.prefix}/bokeh/{page}?{urlencode({'error': message})}", 302)
 
 
 def _form_page(ctx: AppContext, which: str) -> str:

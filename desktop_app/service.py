@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -37,11 +38,21 @@ def setup_logging(data_dir: Path, *, to_stderr: bool = True) -> None:
         root.addHandler(stream)
 
 
+def _warm_up() -> None:
+    from desktop_app.document.bokehjs_models import known_model_names
+
+    try:
+        known_model_names()
+    except Exception:  # noqa: BLE001 — a page will try again and report properly
+        log.debug("warm-up failed", exc_info=True)
+
+
 class Instance:
     """One running Plotdesk owning a data directory."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, window: bool = False) -> None:
         self.settings = settings
+        self.window = window
         self.data_dir = settings.data_path
         self.lock = DataDirLock(self.data_dir)
         self.store: Store | None = None
@@ -59,12 +70,15 @@ class Instance:
         except BaseException:
             self.lock.release()
             raise
+        # Learning which models BokehJS knows imports bokeh (~0.5 s): do it off the start path.
+        threading.Thread(target=_warm_up, name="plotdesk-warm-up", daemon=True).start()
         user = self._runtime_user()
         write_runtime(self.data_dir, {
             "url": self.server.url, "port": self.server.port, "pid": os.getpid(),
             "username": user["username"] if user else None,
             "userapikey": user["apikey"] if user else None,
             "multi_user": self.settings.multi_user, "version": __version__,
+            "window": self.window,
         })
         log.info("Plotdesk %s serving %s from %s (ready in %.0f ms)", __version__,
                  self.server.url, self.data_dir, (time.perf_counter() - started) * 1000)

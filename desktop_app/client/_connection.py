@@ -115,11 +115,16 @@ def connect(url: str | None = None, *, spawn: bool = False, data_dir: str | Path
     if url is not None:
         connection = Connection(HTTPTransport(url, timeout=timeout), username=username,
                                 userapikey=userapikey)
-        if not connection.ping():
-            raise ConnectionFailed(f"no Plotdesk answers at {url}: is it running there?")
+        try:
+            answer = connection.transport.request("GET", "/bokeh/ping", {}, None)
+        except ConnectionFailed as exc:
+            raise ConnectionFailed(f"{exc}: is Plotdesk running there?") from exc
+        if answer.body != b"pong":
+            raise ConnectionFailed(f"{url} answered /bokeh/ping with HTTP {answer.status}, "
+                                   "not as Plotdesk does: is that the right URL?")
     else:
         folder = Path(data_dir) if data_dir is not None else default_data_dir()
-        info = _running(folder)
+        info = _running(folder, timeout)
         if info is None:
             if not spawn:
                 raise NotRunningError(
@@ -134,15 +139,28 @@ def connect(url: str | None = None, *, spawn: bool = False, data_dir: str | Path
     return connection
 
 
-def _running(folder: Path) -> dict[str, Any] | None:
+def _running(folder: Path, timeout: float) -> dict[str, Any] | None:
+    """The runtime info of the live Plotdesk on ``folder``; None when none runs there.
+
+    A server that takes the connection but does not answer within ``timeout`` is running but
+    stuck: :class:`ConnectionFailed` (starting another would only find the data dir locked).
+    """
     info = read_runtime(folder)
     if not info or not pid_alive(info.get("pid")) or "url" not in info:
         return None
-    probe = Connection(HTTPTransport(info["url"], timeout=5))
+    probe = HTTPTransport(info["url"], timeout=timeout)
     try:
-        return info if probe.ping() else None
+        answer = probe.request("GET", "/bokeh/ping", {}, None)
+    except ConnectionFailed as exc:
+        if isinstance(exc.__cause__, TimeoutError):
+            raise ConnectionFailed(
+                f"Plotdesk (pid {info.get('pid')}, runtime file {runtime_file(folder)}) "
+                f"accepted the connection but did not answer within {timeout:g} s: it may be "
+                "stuck; restart it, or give connect() a longer timeout") from exc
+        return None  # refused: a stale runtime file (the pid was reused)
     finally:
         probe.close()
+    return info if answer.body == b"pong" else None
 
 
 def _spawn(folder: Path, timeout: float) -> dict[str, Any]:
@@ -159,10 +177,10 @@ def _spawn(folder: Path, timeout: float) -> dict[str, Any]:
     log.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        info = _running(folder)
+        info = _running(folder, max(0.5, deadline - time.monotonic()))
         if info is not None:
             return info
-        if proc.poll() is not None and _running(folder) is None:
+        if proc.poll() is not None and _running(folder, 5.0) is None:
             raise NotRunningError(f"`plotdesk serve` exited at once (code {proc.returncode}); "
                                   f"see {folder / 'spawn.log'}")
         time.sleep(0.05)

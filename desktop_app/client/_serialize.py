@@ -49,4 +49,29 @@ def document_from_specs(specs: list[dict[str, Any]], title: str = "",
     doc_json = dict(to_bokehjs_document(specs, title=title, roots=roots).doc_json)
     # BokehJS does without it; bokeh's Python loader insists on a document config.
     doc_json["config"] = Serializer(deferred=False).encode(Document().config)
-    return Document.from_json(doc_json)  # type: ignore[arg-type]
+    doc = Document.from_json(doc_json)  # type: ignore[arg-type]
+    _keep_explicit_values(doc, specs)
+    return doc
+
+
+def _keep_explicit_values(doc: Document, specs: list[dict[str, Any]]) -> None:
+    """Mark every stored attribute as set on the rebuilt models, as it was on the pushed ones.
+
+    bokeh's loader skips a value equal to the property's default (``figure.line`` sets
+    ``x=field("x")``, the default), so the pulled model would serialise without it and a theme
+    would override it. The value is already the model's (equal) default: record it as set.
+    """
+    for spec in specs:
+        attributes = spec.get("attributes") or {}
+        model = doc.get_model_by_id(spec.get("id", attributes.get("id")))
+        if model is None:
+            continue
+        properties = model.properties()
+        explicit = model._property_values
+        for name in attributes:
+            if name in ("id", "doc") or name in explicit or name not in properties:
+                continue
+            descriptor = model.lookup(name)
+            set_value = getattr(descriptor, "_set_value", None)
+            if set_value is not None:  # bokeh 3's descriptor API; harmless if it changes
+                set_value(model, getattr(model, name))

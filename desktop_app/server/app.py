@@ -8,7 +8,7 @@ from desktop_app.server import security
 from desktop_app.server.context import SINGLE_USER, AppContext
 from desktop_app.server.events import EventHub
 from desktop_app.server.responses import ApiPlugin, bottle_error_handler
-from desktop_app.server.routes import docs, events, models, pages, static, users
+from desktop_app.server.routes import docs, events, models, pages, static, users, window
 from desktop_app.server.sessions import SessionStore
 from desktop_app.settings import Settings
 from desktop_app.store import Store
@@ -30,7 +30,7 @@ def create_app(settings: Settings, store: Store, hub: EventHub | None = None) ->
     app.default_error_handler = bottle_error_handler  # type: ignore[method-assign]
     app.install(ApiPlugin())
     security.install(app, ctx)
-    for module in (users, pages, docs, models, events, static):
+    for module in (users, pages, docs, models, events, static, window):
         module.install(app, ctx)
     app.config["plotdesk.ctx"] = ctx
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from desktop_app.server.events import EventHub
 from desktop_app.server.sessions import SessionStore
@@ -12,12 +13,26 @@ from desktop_app.store import Store
 SINGLE_USER = "defaultuser"
 
 
+class Window(Protocol):
+    """What the desktop shell offers the server (absent when running headless)."""
+
+    def show(self, path: str) -> None:
+        """Bring the window forward showing ``path`` (a page of this server)."""
+
+    def status(self) -> dict[str, Any]:
+        """What the window shows right now (url, title, ...), read from inside its page."""
+
+    def close(self) -> None:
+        """Close the window (the app quits unless a tray keeps it alive)."""
+
+
 @dataclass
 class AppContext:
     settings: Settings
     store: Store
     hub: EventHub
     sessions: SessionStore
+    window: Window | None = None
 
     @property
     def multi_user(self) -> bool:

@@ -17,13 +17,14 @@ from desktop_app.document.bokehjs import plot_context_children, to_bokehjs_docum
 from desktop_app.document.bokehjs_files import bokehjs_version, page_js_files
 from desktop_app.document.bokehjs_models import known_model_names
 from desktop_app.document.specs import is_valid_id
-from desktop_app.errors import NotFound
+from desktop_app.errors import BadRequest, NotFound
 from desktop_app.server.auth import authorize_doc, identify, require_user
 from desktop_app.server.context import SINGLE_USER, AppContext
 from desktop_app.server.routes import add
 from desktop_app.ui import render_page
 
 _JS_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,99}$")
+MAX_JSGENERATE = 16
 
 
 def script_json(value: Any) -> str:
@@ -71,13 +72,28 @@ def render_document(ctx: AppContext, doc: dict[str, Any], root: str | None,
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
     p = ctx.prefix
 
-    def page(template: str, title: str, **config: Any) -> str:
+    def page(template: str, title: str, *, scripts: list[str] | None = None,
+             **config: Any) -> str:
         identity = identify(ctx, bottle.request)
         config = {"prefix": p, "username": identity.username,
                   "multi_user": ctx.multi_user, **config}
         return render_page(template, title=title, prefix=p, username=identity.username,
                            multi_user=ctx.multi_user, bokehjs=_bokehjs_urls(p),
-                           config=script_json(config))
+                           scripts=scripts or [], config=script_json(config))
+
+    def jsgenerate_scripts() -> list[str]:
+        """``?jsgenerate=Parent/module/Class`` (repeatable) on a document page: the classic
+        applet classes it needs, loaded after BokehJS and before the document is built."""
+        urls = []
+        for value in bottle.request.query.getall("jsgenerate")[:MAX_JSGENERATE + 1]:
+            names = value.split("/")
+            if len(names) != 3 or not all(_JS_NAME.match(name) for name in names):
+                raise BadRequest("jsgenerate must be Parent/module/Class, three JavaScript "
+                                 f"identifiers (e.g. Plot/mymod/MyPlot); got {value!r:.120}")
+            urls.append(f"{p}/bokeh/jsgenerate/{value}")
+        if len(urls) > MAX_JSGENERATE:
+            raise BadRequest(f"at most {MAX_JSGENERATE} jsgenerate classes per page")
+        return list(dict.fromkeys(urls))
 
     def login_redirect() -> None:
         target = bottle.request.fullpath
@@ -98,7 +114,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         docid = next((d["docid"] for d in docs if d["title"] == title), None)
         if docid is None:
             raise NotFound(f"you have no document titled {title!r}")
-        return page("document", title, docid=docid, objid=None)
+        return page("document", title, scripts=jsgenerate_scripts(), docid=docid, objid=None)
 
     def one_object(docid: str, objid: str) -> str | None:
         doc = ctx.store.get_doc(docid) if is_valid_id(docid) else None
@@ -112,7 +128,8 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
             raise NotFound(f"no model with id {objid!r} in document {docid!r}")
         ctx.store.get_model(docid, objid)
         public = (bottle.request.query.get("public") or "").lower() == "true"
-        return page("document", doc["title"], docid=docid, objid=objid, public=public)
+        return page("document", doc["title"], scripts=jsgenerate_scripts(), docid=docid,
+                    objid=objid, public=public)
 
     def docjson(docid: str, objid: str | None = None) -> dict:
         doc, _ = authorize_doc(ctx, bottle.request, docid, "r")

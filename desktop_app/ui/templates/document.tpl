@@ -8,6 +8,9 @@
 % for url in bokehjs:
 <script src="{{url}}"></script>
 % end
+% for url in scripts:
+<script src="{{url}}"></script>
+% end
 <script src="{{prefix}}/static/plotdesk-live.js"></script>
 <script id="plotdesk-config" type="application/json">{{!config}}</script>
 <script src="{{prefix}}/static/plotdesk-document.js"></script>

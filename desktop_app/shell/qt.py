@@ -53,8 +53,9 @@ def error_dialog(title: str, message: str) -> None:
             raise RuntimeError("no display")
         from qtpy.QtWidgets import QMessageBox
 
-        application()
+        app = application()  # must stay referenced while the dialog is up
         QMessageBox.critical(None, title, message)
+        del app
         return
     except Exception:  # noqa: BLE001 — any failure here falls back to plain text
         pass

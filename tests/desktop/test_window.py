@@ -107,3 +107,40 @@ def test_stale_runtime_file_does_not_block_a_launch(desktop_app, tmp_path):
     app = desktop_app(data_dir)
     assert app.info["pid"] == app.proc.pid
     app.wait_for_window(lambda s: s.get("url", "").endswith("/bokeh/") and s["bokeh"])
+
+
+def test_a_crash_at_start_shows_a_dialog_naming_the_log(display, tmp_path, output_dir):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "store").write_text("not a folder")  # the store cannot open
+    proc = subprocess.Popen([sys.executable, "main.py", "--data-dir", str(data_dir), "--port",
+                             "0"], cwd=ROOT, env=desktop_env(display),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        log = data_dir / "logs" / "plotdesk.log"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "Plotdesk failed" not in (
+                log.read_text() if log.exists() else ""):
+            time.sleep(0.1)
+        assert "Plotdesk failed" in log.read_text()
+        time.sleep(2.0)  # the modal dialog is up: the process waits for the user
+        assert proc.poll() is None, "the app died silently instead of showing a dialog"
+        shot = screenshot(display, output_dir / "crash-dialog.png")
+        pixels = np.asarray(Image.open(shot).convert("L"))
+        assert pixels.std() > 5, "nothing is drawn on the display"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_plotdesk_open_hands_a_file_to_the_running_app(desktop_app, tmp_path):
+    app = desktop_app()
+    app.wait_for_window(lambda s: s.get("url", "").endswith("/bokeh/") and s["bokeh"])
+    source = tmp_path / "measurements.csv"
+    source.write_text("t,v\n0,1\n1,2\n")
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "open", str(source),
+                           "--data-dir", str(app.data_dir)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    copied = app.data_dir / "uploads" / "defaultuser" / "measurements.csv"
+    assert copied.read_text() == source.read_text()

@@ -118,7 +118,8 @@ class _Writer:
             return value, []
         if is_ref(value):
             return self._convert_ref(value["id"])
-        if value.get("type") in _OPAQUE:
+        kind = value.get("type")
+        if type(kind) is str and kind in _OPAQUE:  # a list or dict "type" is unhashable
             return value, []
         out, tasks = self._shell(value)
         if value.get("type") == "map" and isinstance(value.get("entries"), list):

@@ -58,7 +58,7 @@ def iter_refs(value: Any) -> Iterator[str]:
             if (isinstance(item.get("id"), str) and item.keys() <= _REF_KEYS
                     and kind != "object"):
                 yield item["id"]
-            elif kind not in _OPAQUE_TYPES:
+            elif type(kind) is not str or kind not in _OPAQUE_TYPES:  # "type" may be a dict
                 for v in item.values():
                     if type(v) is dict or type(v) is list:
                         push(v)
@@ -142,7 +142,8 @@ class _Flattener:
             if _is_object_rep(value):
                 self._add_object_rep(value, f"an attribute of {owner!r}")
                 return {"id": value["id"]}
-            if value.get("type") in _OPAQUE_TYPES:
+            kind = value.get("type")
+            if type(kind) is str and kind in _OPAQUE_TYPES:  # a dict or list is unhashable
                 return value
             out_dict: dict | None = None
             for k, v in value.items():

@@ -14,11 +14,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Deeper JSON is refused: the flattener and the encoders recurse, and no Bokeh document nests
 # anywhere near this far (a figure is a few dozen levels).
 MAX_JSON_DEPTH = 200
-# The raw body with digits as "0", e/E as "e", +/- as "+" and all else blanked: C-speed
-# substring searches on it find what could overflow a float (a 3-digit exponent or a very long
-# mantissa), so only such bodies pay for the full check and big numeric payloads stay fast.
-_NUMBER_SHAPE = bytes(ord("0") if c in b"0123456789" else ord("e") if c in b"eE"
-                      else ord("+") if c in b"+-" else ord(" ") for c in range(256))
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 def _reject_constant(name: str) -> Any:
@@ -64,37 +60,42 @@ def read_json(request: bottle.BaseRequest, max_body: int, *, allow_empty: bool =
 
 def _check_json_value(data: bytes, value: Any) -> None:
     """Refuse what parses but cannot be stored or echoed: deep nesting, inf, lone surrogates."""
-    if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
+    problem = _walk(value)
+    if problem == "deep":
         raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted")
-    if not _may_hold_inf_or_surrogates(data):
-        return
-    try:
-        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest("a string in the body holds a lone UTF-16 surrogate escape "
-                         "(\\udXXX without its pair); send valid Unicode text") from None
-    except ValueError:
+    if problem == "inf":
         raise BadRequest("a number in the body is too large for a float (it would be "
-                         "infinite); send null or a Bokeh number encoding") from None
+                         "infinite); send null or a Bokeh number encoding")
+    # Only a \ud.. escape can make a lone surrogate (raw UTF-8 ones fail to decode above).
+    if b"\\u" in data and (b"\\ud" in data or b"\\uD" in data):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("a string in the body holds a lone UTF-16 surrogate escape "
+                             "(\\udXXX without its pair); send valid Unicode text") from None
 
 
-def _may_hold_inf_or_surrogates(data: bytes) -> bool:
-    if b"\\ud" in data or b"\\uD" in data:  # a UTF-16 surrogate escape, maybe unpaired
-        return True
-    shape = data.translate(_NUMBER_SHAPE)
-    return b"e000" in shape or b"e+000" in shape or b"0" * 200 in shape
+def _walk(value: Any) -> str | None:
+    """'deep' (over MAX_JSON_DEPTH levels), 'inf' (a float that overflowed) or None.
 
-
-def _too_deep(value: Any) -> bool:
-    """True when containers nest more than MAX_JSON_DEPTH levels (iterative: no recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
+    Level by level, without recursion; the per-element work is C-level (``in`` and a list
+    comprehension per container): about the cost of the parse for 10,000 small models, a
+    tenth of it for a million numbers.
+    """
+    if type(value) is not dict and type(value) is not list:
+        return "inf" if value in _INFINITIES else None
+    level, depth = [value], 1
+    while level:
         if depth > MAX_JSON_DEPTH:
-            return True
-        children = item.values() if type(item) is dict else item if type(item) is list else ()
-        stack.extend([(v, depth + 1) for v in children if type(v) is dict or type(v) is list])
-    return False
+            return "deep"
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if type(item) is dict else item
+            if _INFINITIES[0] in children or _INFINITIES[1] in children:
+                return "inf"
+            below += [v for v in children if type(v) is dict or type(v) is list]
+        level, depth = below, depth + 1
+    return None
 
 
 def check_header_encoding(environ: dict[str, Any]) -> None:

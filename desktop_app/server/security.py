@@ -51,8 +51,11 @@ def check_request(ctx: AppContext, request: bottle.BaseRequest, hosts: frozenset
     if request.content_length > ctx.settings.max_body:
         raise PayloadTooLarge(f"request body of {request.content_length} bytes exceeds the "
                               f"limit of {ctx.settings.max_body} bytes (setting --max-body)")
-    if request.content_length < 0 and request.chunked:
-        raise LengthRequired("send a Content-Length; chunked request bodies are not accepted")
+    if request.chunked:
+        # Even with a Content-Length beside it: cheroot would de-chunk, bottle would try again,
+        # and a malformed chunk surfaced as a 500 (and TE + CL is the request-smuggling shape).
+        raise LengthRequired("chunked request bodies are not accepted; send the body with a "
+                             "Content-Length and no Transfer-Encoding")
     origin = request.get_header("Origin")
     foreign = origin is not None and not is_same_origin(origin, host or "")
     by_key = (request.get_header("BOKEHUSER-API-KEY") is not None
@@ -64,6 +67,9 @@ def check_request(ctx: AppContext, request: bottle.BaseRequest, hosts: frozenset
         # register must not: the classic client sends its stale or default key ("nokey") there.
         return
     identity = identify(ctx, request)
+    if identity.via == "cookie" and foreign:
+        # A BOKEH-API-KEY header (even a wrong one) must not carry a cookie past this check.
+        raise Forbidden(f"requests from origin {origin!r} may not change anything here")
     if identity.via == "cookie" and origin is None:
         raise Forbidden("a change made with a session cookie must carry an Origin header")
 

@@ -99,7 +99,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         target = bottle.request.fullpath
         if bottle.request.query_string:
             target += "?" + bottle.request.query_string
-        bottle.redirect(f"{p}/bokeh/login?next={quote(target, safe='/')}")
+        bottle.redirect(f"{p}/bokeh/login?next={quote(target, safe='/')}", 302)
 
     def index() -> str | None:
         if identify(ctx, bottle.request).anonymous:

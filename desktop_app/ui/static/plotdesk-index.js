@@ -61,7 +61,7 @@
       item.classList.toggle("current", current !== null && current.docid === doc.docid);
       const open = item.querySelector(".open");
       open.textContent = doc.title;
-      open.addEventListener("click", () => openDoc(doc));
+      open.addEventListener("click", () => openDoc(doc).catch(showOpenError));
       item.querySelector(".meta").textContent =
         doc.plots + (doc.plots === 1 ? " plot" : " plots") + (doc.published ? " · published" : "");
       const publish = item.querySelector(".publish");
@@ -75,6 +75,11 @@
       });
       list.appendChild(item);
     }
+  }
+
+  function showOpenError(err) {
+    problemsEl.hidden = false;
+    problemsEl.textContent = "Could not show this document: " + err.message;
   }
 
   function alertError(err) {
@@ -117,8 +122,15 @@
   function follow() {
     const url = root + "bokeh/sub?topic=" + encodeURIComponent("bokehuser:" + config.username);
     const source = new EventSource(url);
-    source.addEventListener("docchange", () => refresh().catch(() => {}));
-    source.addEventListener("reset", () => refresh().catch(() => {}));
+    let opened = false;
+    const quietRefresh = () => refresh().catch(() => {});
+    source.addEventListener("docchange", quietRefresh);
+    source.addEventListener("reset", quietRefresh);
+    // After a reconnect (e.g. the server restarted) changes may have been missed: catch up.
+    source.addEventListener("open", () => {
+      if (opened) quietRefresh();
+      opened = true;
+    });
   }
 
   window.plotdeskIndex = {openDoc: (docid) => openDoc(docs.find((d) => d.docid === docid)),
@@ -126,7 +138,8 @@
   refresh().then(() => {
     const wanted = new URLSearchParams(window.location.search).get("doc");
     const doc = docs.find((d) => d.docid === wanted) || (docs.length === 1 ? docs[0] : null);
-    if (doc) openDoc(doc);
+    if (doc) return openDoc(doc).catch(showOpenError);
+    return null;
   }).catch(alertError);
   follow();
 })();

@@ -144,10 +144,18 @@
         if (view.model && view.model.document) this.doc = view.model.document;
       }
       this.pending.clear();
-      if (this.o.element.children.length === 0 && !(info.problems || []).length) {
-        this.status(this.o.objid ? "" : "This document has no plots yet; push one from a script.");
-      }
+      this.status(this.liveText(""));
       return info;
+    }
+
+    /* The status line: the connection state, plus a hint while the document has no plots.
+       (Counting the document's roots, not the element's children: BokehJS 3.9 adds a
+       Notifications view to every embed.) */
+    liveText(state) {
+      const empty = !this.o.objid && this.doc != null && this.doc.roots().length === 0 &&
+        !((this.info && this.info.problems) || []).length;
+      const hint = empty ? "This document has no plots yet; push one from a script." : "";
+      return state && hint ? state + " · " + hint : state || hint;
     }
 
     report(info) {
@@ -175,7 +183,7 @@
       if (this.lastEventId) url += "&lastEventId=" + encodeURIComponent(this.lastEventId);
       const source = new EventSource(url);
       this.source = source;
-      source.addEventListener("open", () => this.status("live"));
+      source.addEventListener("open", () => this.status(this.liveText("live")));
       source.addEventListener("error", () => {
         if (!this.closed) this.status("reconnecting…");
       });
@@ -227,6 +235,9 @@
       }
       for (const id of builder.defined) this.pending.delete(id);
       if (events.length) doc.apply_json_patch({events: events}, new Map());
+      if (!this.o.objid && specs.some((spec) => spec.type === "PlotContext")) {
+        this.status(this.liveText("live"));
+      }
     }
 
     rootEvents(plotContext, builder) {
@@ -241,7 +252,6 @@
         const model = builder.ref(id);
         if (model !== DANGLING) events.push({kind: "RootAdded", model: model});
       }
-      if (wanted.length && this.o.element.children.length === 0) this.status("live");
       return events;
     }
 
@@ -256,7 +266,10 @@
           else events.push({kind: "RootRemoved", model: {id: spec.id}});
         }
       }
-      if (events.length) this.doc.apply_json_patch({events: events}, new Map());
+      if (events.length) {
+        this.doc.apply_json_patch({events: events}, new Map());
+        this.status(this.liveText("live"));
+      }
     }
 
     async reload() {

@@ -53,10 +53,26 @@ def _session(session: Session | None) -> Session:
     return session or default_session()
 
 
+def _known_docid(s: Session, name: str) -> str | None:
+    """The docid ``name`` is (a docid, else a title) among the user's documents, or None.
+
+    The list is cached: when ``name`` is in neither form it is fetched again, since another
+    script or the window may have made the document since.
+    """
+    for refresh in (False, True):
+        if refresh:
+            s.refresh_userinfo()
+        docs = s.userinfo["docs"]
+        for key in ("docid", "title"):
+            found = next((d["docid"] for d in docs if d[key] == name), None)
+            if found is not None:
+                return found
+    return None
+
+
 def _resolve_doc(s: Session, obj: Model, doc: str | None, title: str | None) -> str:
     if doc is not None:
-        known = {d["docid"] for d in s.userinfo["docs"]}
-        return doc if doc in known else s.doc_by_title(doc)
+        return _known_docid(s, doc) or s.doc_by_title(doc)
     if title is not None:
         return s.doc_by_title(title)
     return s.homes.get(obj.id) or s.create_doc(None)
@@ -97,9 +113,7 @@ def show(obj: Model, title: str | None = None, *, session: Session | None = None
 def pull(doc: str | Shown, *, session: Session | None = None) -> Document:
     """The server's document (docid, title or a :class:`Shown`) as a bokeh ``Document``."""
     s = _session(session)
-    docid = doc.docid if isinstance(doc, Shown) else doc
-    if docid not in {d["docid"] for d in s.userinfo["docs"]}:
-        docid = next((d["docid"] for d in s.userinfo["docs"] if d["title"] == docid), docid)
+    docid = doc.docid if isinstance(doc, Shown) else (_known_docid(s, doc) or doc)
     return s.pull_document(docid)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from desktop_app.client._errors import (
     RequestError,
     error_for_status,
 )
+from desktop_app.client._json import dumps_body
 from desktop_app.client._transport import HTTPTransport, Response, Transport
 from desktop_app.runtime import pid_alive, read_runtime, runtime_file
 from desktop_app.settings import default_data_dir
@@ -53,7 +53,7 @@ class Connection:
         """Send a request; raise the matching :class:`RequestError` for 4xx/5xx answers."""
         all_headers = {**self.headers(), **(headers or {})}
         if json_body is not None:
-            body = json.dumps(json_body, separators=(",", ":"), allow_nan=False).encode()
+            body = dumps_body(json_body)
             all_headers["Content-Type"] = "application/json"
         elif form is not None:
             body = urlencode(form).encode()

@@ -86,6 +86,11 @@ class Session:
             self._userinfo = self.connection.get_json("/bokeh/userinfo/")
         return self._userinfo
 
+    def refresh_userinfo(self) -> dict[str, Any]:
+        """Fetch ``userinfo`` again (documents other scripts made since it was cached)."""
+        self._userinfo = None
+        return self.userinfo
+
     def browser_login_url(self) -> str:
         """A one-time URL that logs a browser in (the key never appears in it)."""
         return self.connection.post_json("/bokeh/ticket")["url"]
@@ -214,10 +219,11 @@ class Session:
         return reply
 
     def _root_update(self, docid: str, root_ids: list[str]) -> list[dict[str, Any]]:
-        info = self.doc_info(docid)
-        pc_id = info["plot_context_ref"]["id"]
-        pc = next(s for s in info["all_models"] if s["id"] == pc_id)
-        children = list(pc["attributes"].get("children") or [])
+        # Only the PlotContext, not bokehinfo: that would download every model of the
+        # document (a million points of data) to read one list of references.
+        [pc] = self.connection.get_json(f"/bokeh/bb/{quote(docid)}/{PLOT_CONTEXT}/")
+        pc_id = pc["id"]
+        children = list(pc.get("children") or [])
         have = {c.get("id") for c in children if isinstance(c, dict)}
         new = [{"id": r} for r in root_ids if r not in have]
         if not new:

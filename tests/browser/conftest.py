@@ -1,6 +1,6 @@
 """Browser fixtures: Debian chromium driven by Playwright (never ``playwright install``).
 
-* ``browser`` – one headless chromium for this package's tests (see the note at the fixture).
+* ``browser`` (from tests/conftest.py) – one headless chromium for the whole run.
 * ``page`` – a fresh context and page per test. Console errors, page errors, dialogs and the URL
   of every request are collected in ``page_log``; on teardown a screenshot goes to
   ``test-output/<test name>/``, and any request that left 127.0.0.1 fails the test.
@@ -28,23 +28,8 @@ import pytest
 from tests.browser.helpers import PlotdeskAPI, non_local
 from tests.conftest import ROOT, LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 OUTPUT = ROOT / "test-output"
 ACTION_TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="package")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"browser tests need {CHROMIUM}: run scripts/setup-tests.sh")
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @dataclass

@@ -66,10 +66,18 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         ctx.hub.publish(ctx.doc_topic(docid), {"msgtype": "modeldel", "modelspecs": [spec]})
         return spec["attributes"]
 
-    def bulkupsert(docid: str) -> dict:
+    def bulkupsert(docid: str) -> dict | str:
         authorize_doc(ctx, bottle.request, docid, "rw")
         specs = normalize_specs(read_json(bottle.request, max_body))
-        return push(docid, ctx.store.upsert_models(docid, specs))
+        saved = ctx.store.upsert_models(docid, specs)
+        if not saved:
+            return push(docid, saved)
+        # The answer is exactly the published message: send the JSON the hub already made
+        # rather than serialising a document's worth of array data a second time.
+        event = ctx.hub.publish(ctx.doc_topic(docid), {"msgtype": "modelpush",
+                                                       "modelspecs": saved})
+        bottle.response.content_type = "application/json"
+        return event.data
 
     def gc(docid: str) -> dict:
         authorize_doc(ctx, bottle.request, docid, "rw")

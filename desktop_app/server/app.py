@@ -22,7 +22,7 @@ def create_app(settings: Settings, store: Store, hub: EventHub | None = None) ->
         settings=settings,
         store=store,
         hub=hub or EventHub(max_streams=settings.max_streams),
-        sessions=SessionStore(),
+        sessions=SessionStore(store),
     )
     app = bottle.Bottle()
     app.uninstall(bottle.JSONPlugin)  # ApiPlugin serialises dicts and lists itself

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop_app.store import Store
 
 COOKIE = "plotdesk_session"
 CSRF_COOKIE = "plotdesk_csrf"
@@ -24,16 +29,41 @@ TICKET_TTL = 60.0
 
 
 class SessionStore:
-    """In memory: a restart logs browsers out, which the window handles by logging in again.
+    """Browser sessions, kept in the store so that a server restart does not log pages out
+    (their event streams reconnect and catch up). Only a hash of each session id is stored:
+    the store file alone never yields a usable cookie.
 
-    Also holds one-time login tickets: a script or the window trades its long-lived key for a
-    ticket that can travel in a URL, is used once and expires within a minute.
+    Also holds one-time login tickets (in memory): a script or the window trades its long-lived
+    key for a ticket that can travel in a URL, is used once and expires within a minute.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
+        self._store = store
         self._lock = threading.Lock()
-        self._sessions: dict[str, Session] = {}
         self._tickets: dict[str, tuple[str, float]] = {}
+
+    @staticmethod
+    def _key(sid: str) -> str:
+        return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+    def create(self, username: str) -> Session:
+        session = Session(secrets.token_urlsafe(32), username)
+        self._store.put_session(self._key(session.sid), {
+            "username": username, "csrf": session.csrf, "created": session.created},
+            expire_before=time.time() - MAX_AGE)
+        return session
+
+    def get(self, sid: str | None) -> Session | None:
+        if not sid or len(sid) > 200:
+            return None
+        record = self._store.get_session(self._key(sid))
+        if record is None or time.time() - record["created"] > MAX_AGE:
+            return None
+        return Session(sid, record["username"], record["csrf"], record["created"])
+
+    def drop(self, sid: str | None) -> None:
+        if sid:
+            self._store.drop_session(self._key(sid))
 
     def issue_ticket(self, username: str) -> str:
         ticket = secrets.token_urlsafe(32)
@@ -52,29 +82,3 @@ class SessionStore:
         if entry is None or entry[1] < time.monotonic():
             return None
         return entry[0]
-
-    def create(self, username: str) -> Session:
-        session = Session(secrets.token_urlsafe(32), username)
-        with self._lock:
-            self._sessions[session.sid] = session
-        return session
-
-    def get(self, sid: str | None) -> Session | None:
-        if not sid:
-            return None
-        with self._lock:
-            session = self._sessions.get(sid)
-            if session is not None and time.time() - session.created > MAX_AGE:
-                del self._sessions[sid]
-                return None
-            return session
-
-    def drop(self, sid: str | None) -> None:
-        if sid:
-            with self._lock:
-                self._sessions.pop(sid, None)
-
-    def drop_user(self, username: str) -> None:
-        with self._lock:
-            for sid in [s for s, v in self._sessions.items() if v.username == username]:
-                del self._sessions[sid]

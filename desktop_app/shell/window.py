@@ -42,8 +42,11 @@ _STATUS_JS = """JSON.stringify({
 # The first plot of the page as a PNG data URL (BokehJS draws it at screen resolution).
 _PNG_JS = """(function () {
   if (!window.Bokeh) return null;
+  const LayoutDOM = Bokeh.Models.get("LayoutDOM");  // plots and layouts, not notifications
   for (const view of Bokeh.index) {
-    if (typeof view.export === 'function') return view.export('png').canvas.toDataURL('image/png');
+    if (view.model instanceof LayoutDOM) {
+      return view.export("png").canvas.toDataURL("image/png");
+    }
   }
   return null;
 })()"""

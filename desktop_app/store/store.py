@@ -95,6 +95,7 @@ class Store:
         self._meta, self._meta_storage = _open(self.root / "plotdesk.json")
         self._users = self._meta.table("users")
         self._docs = self._meta.table("docs")
+        self._sessions = self._meta.table("sessions")
         self._models: dict[str, _DocumentModels] = {}
 
     def close(self) -> None:
@@ -123,6 +124,26 @@ class Store:
         """The user, created (without password, with a random key) on first use."""
         with self._lock:
             return self.get_user(username) or self.create_user(username, None)
+
+    # -- browser sessions (keyed by a hash of the session id) ------------------------------
+
+    def put_session(self, key: str, record: dict[str, Any], *, expire_before: float) -> None:
+        """Store a session, dropping those created before ``expire_before``, in one write."""
+        with self._lock, self._meta_storage.batch():
+            stale = [s.doc_id for s in self._sessions.all() if s["created"] < expire_before]
+            if stale:
+                self._sessions.remove(doc_ids=stale)
+            self._sessions.upsert(Document(record, doc_id=key))
+
+    def get_session(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            record = self._sessions.get(doc_id=key)
+            return dict(record) if record is not None else None
+
+    def drop_session(self, key: str) -> None:
+        with self._lock:
+            if self._sessions.contains(doc_id=key):
+                self._sessions.remove(doc_ids=[key])
 
     # -- documents ----------------------------------------------------------------------------
 

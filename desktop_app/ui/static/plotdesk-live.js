@@ -185,7 +185,10 @@
       this.source = source;
       source.addEventListener("open", () => this.status(this.liveText("live")));
       source.addEventListener("error", () => {
-        if (!this.closed) this.status("reconnecting…");
+        if (this.closed) return;
+        this.status("reconnecting…");
+        // The browser retries by itself unless the server refused the stream: then we do.
+        if (source.readyState === EventSource.CLOSED) this.retryLater();
       });
       source.addEventListener("modelpush", (e) => this.onMessage(e, (m) => this.applyPush(m.modelspecs)));
       source.addEventListener("modeldel", (e) => this.onMessage(e, (m) => this.applyDelete(m.modelspecs)));
@@ -272,16 +275,25 @@
       }
     }
 
+    retryLater() {
+      clearTimeout(this.retryTimer);
+      const delay = Math.min(30000, 1000 * 2 ** Math.min(this.retries || 0, 5));
+      this.retries = (this.retries || 0) + 1;
+      this.retryTimer = setTimeout(() => this.reload(), delay);
+    }
+
     async reload() {
-      if (this.reloading) return;
+      if (this.reloading || this.closed) return;
       this.reloading = true;
       try {
         if (this.source) this.source.close();
         if (this.doc) this.doc.clear();
         await this.load();
+        this.retries = 0;
         this.subscribe();
       } catch (err) {
-        this.status("Could not reload: " + err.message);
+        this.status("Could not reload (" + err.message + "); trying again…");
+        this.retryLater();
       } finally {
         this.reloading = false;
       }
@@ -289,6 +301,7 @@
 
     close() {
       this.closed = true;
+      clearTimeout(this.retryTimer);
       if (this.source) this.source.close();
       if (this.doc) this.doc.clear();
       this.o.element.textContent = "";

@@ -413,3 +413,17 @@ def test_server_stop_is_not_blocked_by_open_streams(server, doc, streams):
     assert not stopper.is_alive(), "stopping the server waited on the open streams"
     for stream in open_streams:
         assert stream.ended(timeout=5)
+
+
+def test_history_is_bounded_by_size_and_replay_past_it_resets():
+    from desktop_app.server.events import RESET, EventHub
+
+    hub = EventHub(history=100, history_bytes=10_000)
+    first = hub.publish("bokehplot:d", {"msgtype": "modelpush", "modelspecs": []})
+    for _ in range(20):
+        hub.publish("bokehplot:d", {"msgtype": "modelpush", "modelspecs": ["x" * 1000]})
+    # Twenty 1 kB events do not fit in 10 kB: the oldest went, so replay from the first resets.
+    _, backlog = hub.subscribe(["bokehplot:d"], f"bokehplot:d/{first.seq}")
+    assert backlog == [RESET]
+    _, recent = hub.subscribe(["bokehplot:d"], f"bokehplot:d/{hub.last_seq - 3}")
+    assert len(recent) == 3

@@ -65,11 +65,16 @@ class Subscription:
 class EventHub:
     """Topic → subscribers, with a bounded history for ``Last-Event-ID`` replay."""
 
-    def __init__(self, *, history: int = 2000, max_streams: int = 32,
+    def __init__(self, *, history: int = 2000, history_bytes: int = 64 * 1024 * 1024,
+                 max_streams: int = 32,
                  keepalive: float = 15.0) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[Subscription]] = {}
-        self._history: deque[Event] = deque(maxlen=history)
+        # Bounded by count and by size: one push of a million points is ~20 MB of payload.
+        self._history: deque[Event] = deque()
+        self._history_count = history
+        self._history_bytes = history_bytes
+        self._held_bytes = 0
         self._first_seq = time.time_ns() // 1000
         self._seq = self._first_seq
         self._closed = False
@@ -89,6 +94,10 @@ class EventHub:
             self._seq += 1
             event = Event(self._seq, topic, str(message.get("msgtype", "message")), data)
             self._history.append(event)
+            self._held_bytes += len(data)
+            while self._history and (len(self._history) > self._history_count
+                                     or self._held_bytes > self._history_bytes):
+                self._held_bytes -= len(self._history.popleft().data)
             subscribers = list(self._subscribers.get(topic, ()))
         frame = event.to_sse()
         for sub in subscribers:

@@ -558,13 +558,14 @@ def test_forged_host_over_a_socket_is_403(live: LiveApi, method: str, body: byte
 
 
 @pytest.fixture
-def browser(api: Api) -> WSGIClient:
+def cookie_browser(api: Api) -> WSGIClient:
     """A browser logged in with a session cookie (no key headers)."""
     b = WSGIClient(api.app)
     key = user_headers(api.app)["BOKEHUSER-API-KEY"]
     r = b.get("/bokeh/loginfromapikey", query={"username": "defaultuser", "userapikey": key})
     assert r.status in (302, 303) and b.cookies, r.text
     assert b.get("/bokeh/userinfo/").status == 200
+    api.before = api.snapshot()  # logging in stores the session: that change is expected
     return b
 
 
@@ -586,26 +587,27 @@ FOREIGN_ORIGINS = ["http://evil.example", "http://evil.example:5006", "null",
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
 @pytest.mark.parametrize("method, path, payload", COOKIE_WRITES,
                          ids=[f"{m} {p}" for m, p, _ in COOKIE_WRITES])
-def test_cookie_write_from_a_foreign_origin_is_403(api: Api, browser: WSGIClient, origin: str,
-                                                   method: str, path: str,
+def test_cookie_write_from_a_foreign_origin_is_403(api: Api, cookie_browser: WSGIClient,
+                                                   origin: str, method: str, path: str,
                                                    payload: Any) -> None:
-    reply = api.send(method, path, payload, {"Origin": origin}, client=browser)
+    reply = api.send(method, path, payload, {"Origin": origin}, client=cookie_browser)
     assert_error(reply, 403, "origin")
     api.assert_unchanged()
 
 
 @pytest.mark.parametrize("method, path, payload", COOKIE_WRITES[:3],
                          ids=[f"{m} {p}" for m, p, _ in COOKIE_WRITES[:3]])
-def test_cookie_write_without_origin_is_403(api: Api, browser: WSGIClient, method: str,
-                                            path: str, payload: Any) -> None:
-    assert_error(api.send(method, path, payload, client=browser), 403, "Origin")
+def test_cookie_write_without_origin_is_403(api: Api, cookie_browser: WSGIClient,
+                                            method: str, path: str, payload: Any) -> None:
+    assert_error(api.send(method, path, payload, client=cookie_browser), 403, "Origin")
     api.assert_unchanged()
 
 
-def test_cookie_write_from_our_own_origin_is_accepted(api: Api, browser: WSGIClient) -> None:
+def test_cookie_write_from_our_own_origin_is_accepted(api: Api,
+                                                     cookie_browser: WSGIClient) -> None:
     """The control for the two tests above: the same request from the app's own page works."""
     reply = api.send("PATCH", "/bokeh/bb/{docid}/Plot/p1/", {"title": "edited"},
-                     {"Origin": "http://127.0.0.1:5006"}, client=browser)
+                     {"Origin": "http://127.0.0.1:5006"}, client=cookie_browser)
     assert reply.status == 200, reply.text
     assert api.client.get(api.path("/bokeh/bb/{docid}/Plot/p1/")).json()["title"] == "edited"
 

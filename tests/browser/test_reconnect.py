@@ -75,7 +75,8 @@ def test_page_catches_up_after_a_server_restart(data_dir, page, page_log, login)
             if counts[0] == 0 and counts[1] > 150:
                 break
             time.sleep(0.1)
-        assert counts[0] == 0 and counts[1] > 150, (counts, page.locator("#live-status").text_content(), page_log.errors(), page_log.requests[-8:])
+        status = page.locator("#live-status").text_content()
+        assert counts[0] == 0 and counts[1] > 150, (counts, status, page_log.errors())
         assert page.evaluate("() => window.__marker") == 1, "the page reloaded"
         assert len(page_log.navigations) == navigations
         page.locator("#live-status", has_text="live").wait_for()

@@ -31,4 +31,5 @@ def start_tray(controller: Any) -> Any | None:
     tray.activated.connect(lambda _reason: controller.bring_forward())
     tray.show()
     tray._plotdesk_menu = menu  # keep the menu alive as long as the icon
+    log.info("tray icon shown: closing the window keeps Plotdesk running")
     return tray

@@ -140,3 +140,72 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
     folder = ROOT / "test-output" / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _find_window(display: str, title: str = "Plotdesk") -> Any:
+    """The app's main window: the largest top-level window with this title.
+
+    Qt keeps other small windows under the same name (the tray icon's, a group leader), so
+    the first match is not necessarily the one a user sees.
+    """
+    from Xlib import display as xdisplay
+
+    conn = xdisplay.Display(display)
+    best, best_area = None, 0
+    stack = [conn.screen().root]
+    while stack:
+        window = stack.pop()
+        try:
+            stack.extend(window.query_tree().children)
+            if window.get_wm_name() != title:
+                continue
+            geometry = window.get_geometry()
+            area = geometry.width * geometry.height
+        except Exception:  # noqa: BLE001 — windows come and go while we walk the tree
+            continue
+        if area > best_area:
+            best, best_area = window, area
+    if best is None:
+        conn.close()
+        return None, None
+    return conn, best
+
+
+def close_window(display: str, title: str = "Plotdesk") -> None:
+    """Click the window's close button, as far as X is concerned: send WM_DELETE_WINDOW."""
+    from Xlib import X, protocol
+
+    conn, window = _find_window(display, title)
+    assert window is not None, f"no window titled {title!r} on {display}"
+    message = protocol.event.ClientMessage(
+        window=window, client_type=conn.intern_atom("WM_PROTOCOLS"),
+        data=(32, [conn.intern_atom("WM_DELETE_WINDOW"), X.CurrentTime, 0, 0, 0]))
+    window.send_event(message)
+    conn.flush()
+    conn.close()
+
+
+def window_visible(display: str, title: str = "Plotdesk") -> bool:
+    from Xlib import X
+
+    conn, window = _find_window(display, title)
+    if window is None:
+        return False
+    try:
+        return window.get_attributes().map_state == X.IsViewable
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def display_with_tray(display: str) -> Iterator[str]:
+    """The module's display with a freedesktop system tray (trayer) running on it."""
+    if shutil.which("trayer") is None:
+        pytest.fail("trayer is not installed: run scripts/setup-tests.sh")
+    proc = subprocess.Popen(["trayer", "--expand", "true"], env={**os.environ,
+                            "DISPLAY": display}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    yield display
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,35 @@ def test_closing_with_a_tray_hides_instead(controller):
     controller.tray_keeps_alive = True
     assert controller.on_closing() is False
     assert ("hide",) in controller.window.calls
+
+
+def test_about_names_versions_data_folder_and_address(controller, data_dir):
+    controller.window = FakeWindow()
+    controller.about()
+    (_, title, message), = [c for c in controller.window.calls if c[0] == "dialog"]
+    assert title == "About Plotdesk"
+    assert "BokehJS 3." in message and str(data_dir) in message
+    assert controller.base_url in message
+
+
+def test_show_data_folder_opens_it_in_the_file_manager(controller, data_dir, monkeypatch):
+    opened: list[list[str]] = []
+    monkeypatch.setattr("desktop_app.shell.window.subprocess.Popen",
+                        lambda args, **kw: opened.append(args))
+    controller.show_data_folder()
+    assert opened == [["xdg-open", str(data_dir)]]
+
+
+def test_script_snippet_lands_on_the_clipboard():
+    """Qt's clipboard, offscreen: the snippet copied is the one the main page shows too."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from desktop_app.shell import qt, window;"
+            "app = qt.application(); qt.copy_to_clipboard(window.SCRIPT_SNIPPET);"
+            "sys.stdout.write(app.clipboard().text())")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert "from desktop_app.client import show" in out.stdout, out.stderr

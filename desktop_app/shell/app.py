@@ -50,6 +50,11 @@ def _run(settings: Settings) -> int:
         flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
         if "--no-sandbox" not in flags:
             os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (flags + " --no-sandbox").strip()
+    from desktop_app.shell.qt import has_display
+
+    if not has_display():
+        raise RuntimeError("there is no display to open a window on; "
+                           "run `plotdesk serve` to use Plotdesk headless")
     started = time.perf_counter()
     instance = Instance(settings, window=True)
     try:

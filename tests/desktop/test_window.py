@@ -144,3 +144,13 @@ def test_plotdesk_open_hands_a_file_to_the_running_app(desktop_app, tmp_path):
     assert done.returncode == 0, done.stderr
     copied = app.data_dir / "uploads" / "defaultuser" / "measurements.csv"
     assert copied.read_text() == source.read_text()
+
+
+def test_without_a_display_it_says_to_use_serve(tmp_path):
+    env = {k: v for k, v in desktop_env(":0").items() if k != "DISPLAY"}
+    done = subprocess.run([sys.executable, "main.py", "--data-dir", str(tmp_path / "data"),
+                           "--port", "0"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1
+    assert "plotdesk serve" in done.stderr
+    assert not (tmp_path / "data" / "runtime" / "server.json").exists()

@@ -21,6 +21,13 @@ def run_desktop(settings: Settings) -> int:
     if handled:
         _say(message)
         return 0
+    reason = _why_no_window()
+    if reason:
+        # Still useful: serve headless, so scripts and browsers can use it.
+        from desktop_app.cli import cmd_serve
+
+        _say(f"Plotdesk: {reason}; serving headless instead")
+        return cmd_serve(settings)
     from desktop_app.service import setup_logging
 
     setup_logging(data_dir, to_stderr=sys.stderr is not None)
@@ -33,6 +40,19 @@ def run_desktop(settings: Settings) -> int:
         error_dialog("Plotdesk could not start",
                      f"{exc}\n\nDetails are in {data_dir / 'logs' / 'plotdesk.log'}")
         return 1
+
+
+def _why_no_window() -> str | None:
+    """Why no window can open here (None when one can)."""
+    from importlib.util import find_spec
+
+    from desktop_app.shell.qt import has_display
+
+    if find_spec("webview") is None or find_spec("qtpy") is None:
+        return "the window needs the desktop extra (pip install 'plotdesk[desktop]')"
+    if not has_display():
+        return "there is no display to open a window on"
+    return None
 
 
 def _say(message: str) -> None:
@@ -50,11 +70,6 @@ def _run(settings: Settings) -> int:
         flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
         if "--no-sandbox" not in flags:
             os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (flags + " --no-sandbox").strip()
-    from desktop_app.shell.qt import has_display
-
-    if not has_display():
-        raise RuntimeError("there is no display to open a window on; "
-                           "run `plotdesk serve` to use Plotdesk headless")
     started = time.perf_counter()
     instance = Instance(settings, window=True)
     try:

@@ -146,11 +146,23 @@ def test_plotdesk_open_hands_a_file_to_the_running_app(desktop_app, tmp_path):
     assert copied.read_text() == source.read_text()
 
 
-def test_without_a_display_it_says_to_use_serve(tmp_path):
+def test_without_a_display_it_serves_headless(tmp_path):
     env = {k: v for k, v in desktop_env(":0").items() if k != "DISPLAY"}
-    done = subprocess.run([sys.executable, "main.py", "--data-dir", str(tmp_path / "data"),
-                           "--port", "0"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 1
-    assert "plotdesk serve" in done.stderr
-    assert not (tmp_path / "data" / "runtime" / "server.json").exists()
+    data_dir = tmp_path / "data"
+    proc = subprocess.Popen([sys.executable, "main.py", "--data-dir", str(data_dir), "--port",
+                             "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        runtime = data_dir / "runtime" / "server.json"
+        deadline = time.monotonic() + 30
+        while not runtime.exists() and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            time.sleep(0.1)
+        info = json.loads(runtime.read_text())
+        assert info["window"] is False
+        assert requests.get(info["url"] + "/bokeh/ping", timeout=5).text == "pong"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "no display" in out and "headless" in out

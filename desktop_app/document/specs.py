@@ -16,9 +16,10 @@ from desktop_app.errors import BadRequest
 PLOT_CONTEXT = "PlotContext"
 
 _REF_KEYS = frozenset({"id", "type", "subtype"})
-_TYPE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,199}$")
+# \Z, not $: $ also matches before a trailing newline ("p1\n" was accepted and stored).
+_TYPE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,199}\Z")
 # Ids travel in URL path segments and file names: no separators, no control characters.
-_MODEL_ID = re.compile(r"^(?!\.{1,2}$)[^/\\\x00-\x1f\x7f?#%]{1,200}$")
+_MODEL_ID = re.compile(r"^(?!\.{1,2}\Z)[^/\\\x00-\x1f\x7f?#%]{1,200}\Z")
 # Bokeh 3 value encodings that never contain references; skipping them keeps big data cheap.
 _OPAQUE_TYPES = frozenset({"ndarray", "bytes", "number", "typed_array", "date", "datetime"})
 

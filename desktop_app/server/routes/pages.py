@@ -23,7 +23,7 @@ from desktop_app.server.context import SINGLE_USER, AppContext
 from desktop_app.server.routes import add
 from desktop_app.ui import render_page
 
-_JS_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,99}$")
+_JS_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,99}\Z")
 MAX_JSGENERATE = 16
 
 

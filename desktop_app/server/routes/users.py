@@ -17,7 +17,7 @@ from desktop_app.server.security import check_form_csrf, csrf_token_for_form
 from desktop_app.server.sessions import COOKIE, MAX_AGE
 from desktop_app.ui import render_page
 
-USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+USERNAME = re.compile(r"^(?!\.{1,2}\Z)[A-Za-z0-9_.@-]{1,64}\Z")  # names become folder names
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
@@ -152,8 +152,13 @@ def _logged_in(ctx: AppContext, username: str, apikey: str, api: bool) -> object
 
 
 def _safe_next(ctx: AppContext, target: str | None) -> str:
-    """Only local paths: never redirect a login to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only local paths: never redirect a login to another site.
+
+    Control characters are refused too: browsers and ``urljoin`` drop tabs and newlines, so
+    ``/<TAB>/evil.example`` would become ``//evil.example``, and a NUL cannot go in a header.
+    """
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not any(c == "\\" or c < " " or c == "\x7f" for c in target)):
         return target
     return f"{ctx.prefix}/bokeh/"
 

@@ -24,8 +24,10 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
 
     def show() -> dict:
         target = window()
-        body = read_json(bottle.request, ctx.settings.max_body, allow_empty=True) or {}
-        if not isinstance(body, dict):
+        body = read_json(bottle.request, ctx.settings.max_body, allow_empty=True)
+        if body is None:  # no body at all: the document list
+            body = {}
+        if not isinstance(body, dict):  # [], 0, false, "" too: not silently "nothing"
             raise BadRequest('expected {"docid": ..., "objid": ...} or nothing')
         docid, objid = body.get("docid"), body.get("objid")
         path = f"{p}/bokeh/"

@@ -91,6 +91,7 @@ class WindowController:
         """Closing the window: hide to the tray if there is one, else let the app quit."""
         self.remember_geometry()
         if self.tray_keeps_alive and not self.quitting:
+            log.info("window closed: hiding it, the tray keeps Plotdesk running")
             self.window.hide()
             return False
         return True

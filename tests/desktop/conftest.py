@@ -145,26 +145,23 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
 def _find_window(display: str, title: str = "Plotdesk") -> Any:
     """The app's main window: the largest top-level window with this title.
 
-    Qt keeps other small windows under the same name (the tray icon's, a group leader), so
-    the first match is not necessarily the one a user sees.
+    Without a window manager, top-level windows are the root's children. Qt keeps other
+    windows under the same name (the tray icon's, a group leader), so the first match is not
+    necessarily the one a user sees.
     """
     from Xlib import display as xdisplay
 
     conn = xdisplay.Display(display)
     best, best_area = None, 0
-    stack = [conn.screen().root]
-    while stack:
-        window = stack.pop()
+    for window in conn.screen().root.query_tree().children:
         try:
-            stack.extend(window.query_tree().children)
             if window.get_wm_name() != title:
                 continue
             geometry = window.get_geometry()
-            area = geometry.width * geometry.height
-        except Exception:  # noqa: BLE001 — windows come and go while we walk the tree
+        except Exception:  # noqa: BLE001 — windows come and go while we look
             continue
-        if area > best_area:
-            best, best_area = window, area
+        if geometry.width * geometry.height > best_area:
+            best, best_area = window, geometry.width * geometry.height
     if best is None:
         conn.close()
         return None, None
@@ -180,8 +177,8 @@ def close_window(display: str, title: str = "Plotdesk") -> None:
     message = protocol.event.ClientMessage(
         window=window, client_type=conn.intern_atom("WM_PROTOCOLS"),
         data=(32, [conn.intern_atom("WM_DELETE_WINDOW"), X.CurrentTime, 0, 0, 0]))
-    window.send_event(message)
-    conn.flush()
+    window.send_event(message, event_mask=X.NoEventMask)
+    conn.sync()  # wait until the X server has taken it, not merely until it left our buffer
     conn.close()
 
 

@@ -342,7 +342,6 @@ def test_batch_is_one_durable_write_and_no_temp_files_accumulate(
     assert sorted(p.name for p in db_path.parent.iterdir()) == ["models.json"]
 
 
-@pytest.mark.skipif(os.name != "posix", reason="stale temp files are swept on POSIX only")
 def test_temp_files_of_dead_processes_are_swept_on_open(db_path: Path) -> None:
     db, _ = _open_db(db_path)
     db.table("models").insert({"id": 1})

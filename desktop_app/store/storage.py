@@ -17,17 +17,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from desktop_app.fsutil import write_atomic
-
-
-def _pid_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # POSIX: signal 0 only checks
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. EPERM: it exists but is someone else's
-        return True
-    return True
+from desktop_app.fsutil import remove_stale_temp_files, write_atomic
 
 
 class AtomicJSONStorage(Storage):
@@ -40,29 +30,10 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._remove_stale_temp_files()
+        remove_stale_temp_files(self.path)
         self._data: dict[str, Any] | None = self._load()
         self._batch_depth = 0
         self._dirty = False
-
-    def _remove_stale_temp_files(self) -> None:
-        """Delete the temp files (``.<name>.<pid>.tmp``, see ``write_atomic``) that processes
-        killed mid-write left beside this file; each crash would otherwise leave one more.
-
-        Only files of processes that no longer run are touched (a reader such as
-        ``plotdesk info`` may open the store while its owner writes). POSIX only: elsewhere
-        there is no side-effect-free way to ask whether a pid is alive.
-        """
-        if os.name != "posix":
-            return
-        prefix, suffix = f".{self.path.name}.", ".tmp"
-        for tmp in self.path.parent.iterdir():
-            name = tmp.name
-            if not (name.startswith(prefix) and name.endswith(suffix)):
-                continue
-            pid = name[len(prefix):-len(suffix)]
-            if pid.isdigit() and not _pid_running(int(pid)):
-                tmp.unlink(missing_ok=True)
 
     def _load(self) -> dict[str, Any] | None:
         try:

@@ -8,6 +8,7 @@ most one durable write per file it changes, and returns plain dicts that callers
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -331,6 +332,4 @@ def _has_type(record: dict[str, Any], typename: str) -> bool:
 
 def _copy(record: dict[str, Any]) -> dict[str, Any]:
     """Detach a record from TinyDB's memory (nested lists/dicts of metadata are small)."""
-    import copy
-
     return copy.deepcopy(dict(record))

@@ -18,6 +18,7 @@ from desktop_app.server import context_of, create_app
 from desktop_app.server.runner import ServerHandle, start_server
 from desktop_app.settings import Settings
 from desktop_app.store import Store
+from tests.classic_session import ClassicSession
 from tests.wsgi_client import WSGIClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +140,15 @@ def make_server(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
 def server(make_server: Callable[..., LiveServer]) -> LiveServer:
     """A real single-user server on 127.0.0.1 and a free port."""
     return make_server()
+
+
+@pytest.fixture
+def classic(server: LiveServer) -> Iterator[ClassicSession]:
+    """bokeh 0.x's ``Session`` HTTP as the single user, with the key a script reads from the
+    runtime file."""
+    session = ClassicSession(server.url, "defaultuser", server.headers()["BOKEHUSER-API-KEY"])
+    yield session
+    session.close()
 
 
 class ServerProcess:

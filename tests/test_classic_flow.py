@@ -7,7 +7,6 @@ The real classic client is exercised by ``tests/manual/classic_client_check.py``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,25 +37,17 @@ def _error(response: requests.Response, status: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def session(server) -> Iterator[ClassicSession]:
-    """A classic session of the single user, with the key a script reads from the runtime file."""
-    s = ClassicSession(server.url, "defaultuser", server.headers()["BOKEHUSER-API-KEY"])
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def doc(session: ClassicSession) -> dict[str, Any]:
-    """A fresh document in use by ``session``: its docid and PlotContext id."""
-    session.use_doc("test doc")
-    pulled = ok_json(session.pull())
+def doc(classic: ClassicSession) -> dict[str, Any]:
+    """A fresh document in use by ``classic``: its docid and PlotContext id."""
+    classic.use_doc("test doc")
+    pulled = ok_json(classic.pull())
     assert [m["type"] for m in pulled] == ["PlotContext"]
-    return {"docid": session.docid, "pc": pulled[0]["id"]}
+    return {"docid": classic.docid, "pc": pulled[0]["id"]}
 
 
-def _pushed(session: ClassicSession, doc: dict[str, Any], **kw: Any) -> dict[str, dict]:
+def _pushed(classic: ClassicSession, doc: dict[str, Any], **kw: Any) -> dict[str, dict]:
     graph = plot_graph(doc["pc"], **kw)
-    ok_json(session.push(*graph.values()))
+    ok_json(classic.push(*graph.values()))
     return graph
 
 
@@ -168,14 +159,14 @@ def test_register_and_login_accept_stale_classic_headers(make_server):
 # -- errors ---------------------------------------------------------------------------------------
 
 
-def test_duplicate_title_is_409(session):
-    ok_json(session.make_doc("twice"))
-    _error(session.make_doc("twice"), 409)
-    assert [d["title"] for d in ok_json(session.userinfo())["docs"]] == ["twice"]
+def test_duplicate_title_is_409(classic):
+    ok_json(classic.make_doc("twice"))
+    _error(classic.make_doc("twice"), 409)
+    assert [d["title"] for d in ok_json(classic.userinfo())["docs"]] == ["twice"]
 
 
-def test_unknown_docid_is_404_everywhere(session):
-    base = session.root_url + "bokeh"
+def test_unknown_docid_is_404_everywhere(classic):
+    base = classic.root_url + "bokeh"
     body = json.dumps({"id": "m1", "title": "x"})
     calls = [
         ("get", f"{base}/bb/{UNKNOWN}/", None),
@@ -195,95 +186,95 @@ def test_unknown_docid_is_404_everywhere(session):
         ("delete", f"{base}/doc/{UNKNOWN}/", None),
     ]
     for method, url, data in calls:
-        _error(session.execute_json(method, url, data=data), 404)
+        _error(classic.execute_json(method, url, data=data), 404)
 
 
-def test_unknown_model_id_is_404_and_creates_nothing(session, doc):
-    graph = _pushed(session, doc)
-    before = ok_json(session.pull())
+def test_unknown_model_id_is_404_and_creates_nothing(classic, doc):
+    graph = _pushed(classic, doc)
+    before = ok_json(classic.pull())
     body = json.dumps({"title": "ghost"})
     for method in ("get", "put", "patch", "delete"):
-        _error(session.execute_json(method, session.model_url("Plot", "nope"),
+        _error(classic.execute_json(method, classic.model_url("Plot", "nope"),
                                     data=body if method in ("put", "patch") else None), 404)
-    _error(session.get_json(f"{session.root_url}bokeh/objinfo/{doc['docid']}/nope"), 404)
+    _error(classic.get_json(f"{classic.root_url}bokeh/objinfo/{doc['docid']}/nope"), 404)
     # A known id under the wrong type name is not found either.
-    _error(session.pull("Line", graph["plot"]["id"]), 404)
-    assert ok_json(session.pull()) == before
-    _error(session.pull("Plot", "nope"), 404)
-    assert ok_json(session.gc())["deleted"] == 0
+    _error(classic.pull("Line", graph["plot"]["id"]), 404)
+    assert ok_json(classic.pull()) == before
+    _error(classic.pull("Plot", "nope"), 404)
+    assert ok_json(classic.gc())["deleted"] == 0
 
 
-def test_unreachable_model_reads_as_404(session, doc):
+def test_unreachable_model_reads_as_404(classic, doc):
     orphan = model("Range1d", start=5, end=6)
-    ok_json(session.push(orphan))
-    _error(session.pull("Range1d", orphan["id"]), 404)
-    _error(session.get_json(f"{session.root_url}bokeh/objinfo/{doc['docid']}/{orphan['id']}"),
+    ok_json(classic.push(orphan))
+    _error(classic.pull("Range1d", orphan["id"]), 404)
+    _error(classic.get_json(f"{classic.root_url}bokeh/objinfo/{doc['docid']}/{orphan['id']}"),
            404)
-    assert [m["id"] for m in ok_json(session.pull())] == [doc["pc"]]
+    assert [m["id"] for m in ok_json(classic.pull())] == [doc["pc"]]
 
 
 # -- single-model routes --------------------------------------------------------------------------
 
 
-def test_post_creates_a_model_and_409_on_existing_id(session, doc):
+def test_post_creates_a_model_and_409_on_existing_id(classic, doc):
     docid = doc["docid"]
-    url = session.model_url("Plot")
-    created = ok_json(session.post_json(url, data=json.dumps({"id": "p-new", "title": "made"})))
+    url = classic.model_url("Plot")
+    created = ok_json(classic.post_json(url, data=json.dumps({"id": "p-new", "title": "made"})))
     assert created == {"id": "p-new", "doc": docid, "title": "made"}
     # Stored, not yet live; linking it from the PlotContext makes it readable.
-    assert ok_json(session.patch("PlotContext", doc["pc"],
+    assert ok_json(classic.patch("PlotContext", doc["pc"],
                                  {"children": [{"type": "Plot", "id": "p-new"}]})) == {
         "noop": True}
-    assert ok_json(session.pull("Plot", "p-new")) == created
+    assert ok_json(classic.pull("Plot", "p-new")) == created
 
-    _error(session.post_json(url, data=json.dumps({"id": "p-new", "title": "again"})), 409)
-    _error(session.post_json(session.model_url("PlotContext"),
+    _error(classic.post_json(url, data=json.dumps({"id": "p-new", "title": "again"})), 409)
+    _error(classic.post_json(classic.model_url("PlotContext"),
                              data=json.dumps({"id": doc["pc"], "children": []})), 409)
-    assert ok_json(session.pull("Plot", "p-new"))["title"] == "made"
-    assert len(ok_json(session.pull("PlotContext", doc["pc"]))["children"]) == 1
+    assert ok_json(classic.pull("Plot", "p-new"))["title"] == "made"
+    assert len(ok_json(classic.pull("PlotContext", doc["pc"]))["children"]) == 1
 
 
-def test_delete_removes_the_model(session, doc):
-    graph = _pushed(session, doc)
+def test_delete_removes_the_model(classic, doc):
+    graph = _pushed(classic, doc)
     glyph = graph["glyph"]
-    deleted = ok_json(session.execute_json("delete", session.model_url("Line", glyph["id"])))
+    deleted = ok_json(classic.execute_json("delete", classic.model_url("Line", glyph["id"])))
     assert deleted == as_stored(glyph, doc["docid"])["attributes"]
-    ids = {m["id"] for m in ok_json(session.pull())}
+    ids = {m["id"] for m in ok_json(classic.pull())}
     assert glyph["id"] not in ids
     assert ids == {spec["id"] for spec in graph.values()} - {glyph["id"]}
-    _error(session.pull("Line", glyph["id"]), 404)
-    _error(session.execute_json("delete", session.model_url("Line", glyph["id"])), 404)
+    _error(classic.pull("Line", glyph["id"]), 404)
+    _error(classic.execute_json("delete", classic.model_url("Line", glyph["id"])), 404)
 
 
-def test_models_of_one_type(session, doc):
-    graph = _pushed(session, doc)
-    ok_json(session.push(model("Range1d", start=7, end=8)))  # unreachable: not listed
-    ranges = ok_json(session.get_json(session.model_url("Range1d")))
+def test_models_of_one_type(classic, doc):
+    graph = _pushed(classic, doc)
+    ok_json(classic.push(model("Range1d", start=7, end=8)))  # unreachable: not listed
+    ranges = ok_json(classic.get_json(classic.model_url("Range1d")))
     expected = [as_stored(graph[k], doc["docid"])["attributes"] for k in ("y_range", "x_range")]
     assert sorted(ranges, key=lambda a: a["start"]) == expected  # by start: y first
-    assert ok_json(session.get_json(session.model_url("Line"))) == [
+    assert ok_json(classic.get_json(classic.model_url("Line"))) == [
         as_stored(graph["glyph"], doc["docid"])["attributes"]]
-    assert ok_json(session.get_json(session.model_url("NoSuchType"))) == []
+    assert ok_json(classic.get_json(classic.model_url("NoSuchType"))) == []
 
 
-def test_objinfo_returns_the_closure_and_type(session, doc):
+def test_objinfo_returns_the_closure_and_type(classic, doc):
     docid = doc["docid"]
     graph = plot_graph(doc["pc"])
     second = model("Plot", title="second", x_range=ref(graph["x_range"]))
     graph["context"]["attributes"]["children"].append(ref(second))
-    ok_json(session.push(*graph.values(), second))
+    ok_json(classic.push(*graph.values(), second))
 
-    url = f"{session.root_url}bokeh/objinfo/{docid}/{graph['plot']['id']}"
-    info = ok_json(session.get_json(url))
+    url = f"{classic.root_url}bokeh/objinfo/{docid}/{graph['plot']['id']}"
+    info = ok_json(classic.get_json(url))
     assert info["type"] == "Plot" and info["docid"] == docid
     assert info["plot_context_ref"] == {"type": "PlotContext", "id": doc["pc"]}
-    assert info["apikey"] == session.http.get(
-        f"{session.root_url}bokeh/bokehinfo/{docid}/").json()["apikey"]
+    assert info["apikey"] == classic.http.get(
+        f"{classic.root_url}bokeh/bokehinfo/{docid}/").json()["apikey"]
     closure = {k: as_stored(v, docid) for k, v in graph.items() if k != "context"}
     assert by_id(info["all_models"]) == {s["id"]: s for s in closure.values()}
 
-    glyph_info = ok_json(session.get_json(
-        f"{session.root_url}bokeh/objinfo/{docid}/{graph['glyph']['id']}"))
+    glyph_info = ok_json(classic.get_json(
+        f"{classic.root_url}bokeh/objinfo/{docid}/{graph['glyph']['id']}"))
     assert glyph_info["type"] == "Line"
     assert glyph_info["all_models"] == [as_stored(graph["glyph"], docid)]
 
@@ -291,41 +282,41 @@ def test_objinfo_returns_the_closure_and_type(session, doc):
 # -- reachability and gc --------------------------------------------------------------------------
 
 
-def test_gc_deletes_unreachable_models(session, doc):
-    graph = _pushed(session, doc)
-    live = by_id(ok_json(session.pull()))
+def test_gc_deletes_unreachable_models(classic, doc):
+    graph = _pushed(classic, doc)
+    live = by_id(ok_json(classic.pull()))
     orphan = model("Range1d", start=1, end=2)
     orphan_child = model("Plot", title="orphaned", x_range=ref(orphan))
-    ok_json(session.push(orphan, orphan_child))
-    assert by_id(ok_json(session.pull())) == live  # hidden from reads...
+    ok_json(classic.push(orphan, orphan_child))
+    assert by_id(ok_json(classic.pull())) == live  # hidden from reads...
 
-    result = ok_json(session.gc())
+    result = ok_json(classic.gc())
     assert result["status"] == "success" and result["deleted"] == 2  # ...and deleted by gc
-    assert by_id(ok_json(session.pull())) == live
-    _error(session.pull("Range1d", orphan["id"]), 404)
+    assert by_id(ok_json(classic.pull())) == live
+    _error(classic.pull("Range1d", orphan["id"]), 404)
 
     # Deleted, not merely hidden: linking the old id now finds nothing.
     context = graph["context"]
     context["attributes"]["children"].append(ref(orphan_child))
-    ok_json(session.push(context))
-    assert orphan_child["id"] not in by_id(ok_json(session.pull()))
-    assert ok_json(session.gc())["deleted"] == 0
+    ok_json(classic.push(context))
+    assert orphan_child["id"] not in by_id(ok_json(classic.pull()))
+    assert ok_json(classic.gc())["deleted"] == 0
 
 
-def test_linking_a_previously_unreachable_model_later(session, doc):
+def test_linking_a_previously_unreachable_model_later(classic, doc):
     """Spec §16.5: Plotdesk links a model stored while unreachable by a later bulkupsert."""
     graph = plot_graph(doc["pc"])
     context = graph.pop("context")
-    ok_json(session.push(*graph.values()))
-    assert [m["id"] for m in ok_json(session.pull())] == [doc["pc"]]
+    ok_json(classic.push(*graph.values()))
+    assert [m["id"] for m in ok_json(classic.pull())] == [doc["pc"]]
 
-    ok_json(session.push(context))  # only the PlotContext, referencing the stored plot
+    ok_json(classic.push(context))  # only the PlotContext, referencing the stored plot
     expected = {s["id"]: as_stored(s, doc["docid"]) for s in [context, *graph.values()]}
-    assert by_id(ok_json(session.pull())) == expected
-    assert ok_json(session.gc())["deleted"] == 0
+    assert by_id(ok_json(classic.pull())) == expected
+    assert ok_json(classic.gc())["deleted"] == 0
 
 
-def test_both_reference_forms_count_for_reachability(session, doc):
+def test_both_reference_forms_count_for_reachability(classic, doc):
     docid, pc = doc["docid"], doc["pc"]
     specs = [
         {"type": "PlotContext", "attributes": {
@@ -339,16 +330,16 @@ def test_both_reference_forms_count_for_reachability(session, doc):
         {"type": "Range1d", "attributes": {"id": "deep", "start": 0, "end": 1}},
         {"type": "Range1d", "attributes": {"id": "orphan", "start": 0, "end": 1}},
     ]
-    ok_json(session.push(*specs))
-    assert {m["id"] for m in ok_json(session.pull())} == {pc, "pa", "pb", "sa", "sb", "deep"}
-    assert ok_json(session.gc())["deleted"] == 1
-    pulled = by_id(ok_json(session.pull()))
+    ok_json(classic.push(*specs))
+    assert {m["id"] for m in ok_json(classic.pull())} == {pc, "pa", "pb", "sa", "sb", "deep"}
+    assert ok_json(classic.gc())["deleted"] == 1
+    pulled = by_id(ok_json(classic.pull()))
     assert pulled["pb"]["attributes"] == {
         "id": "pb", "doc": docid, "renderers": [{"id": "sb"}],
         "extra": {"nested": [{"id": "deep"}]}}
 
 
-def test_nested_bokeh3_object_reps_are_flattened(session, doc):
+def test_nested_bokeh3_object_reps_are_flattened(classic, doc):
     docid, pc = doc["docid"], doc["pc"]
     source = {"type": "object", "name": "ColumnDataSource", "id": "cds3",
               "attributes": {"data": {"type": "map", "entries": [["x", [1, 2, 3]]]}}}
@@ -362,10 +353,10 @@ def test_nested_bokeh3_object_reps_are_flattened(session, doc):
                                        "attributes": {"start": 0, "end": 10}},
                            "renderers": [renderer]}}
     context = {"type": "PlotContext", "attributes": {"id": pc, "children": [{"id": "p3"}]}}
-    pushed = ok_json(session.push(context, plot))
+    pushed = ok_json(classic.push(context, plot))
     assert {s["id"] for s in pushed["modelspecs"]} == {pc, "p3", "xr3", "gr3", "cds3", "sc3"}
 
-    pulled = by_id(ok_json(session.pull()))
+    pulled = by_id(ok_json(classic.pull()))
     assert set(pulled) == {pc, "p3", "xr3", "gr3", "cds3", "sc3"}
     assert pulled["p3"] == {"type": "Plot", "id": "p3", "attributes": {
         "id": "p3", "doc": docid, "title": "bokeh 3", "x_range": {"id": "xr3"},
@@ -377,4 +368,4 @@ def test_nested_bokeh3_object_reps_are_flattened(session, doc):
     assert pulled["cds3"]["type"] == "ColumnDataSource"
     assert pulled["cds3"]["attributes"]["data"] == source["attributes"]["data"]
     assert pulled["sc3"]["attributes"]["x"] == {"type": "field", "field": "x"}
-    assert ok_json(session.gc())["deleted"] == 0
+    assert ok_json(classic.gc())["deleted"] == 0

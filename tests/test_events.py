@@ -145,17 +145,10 @@ def streams() -> Iterator[Any]:
 
 
 @pytest.fixture
-def script(server) -> Iterator[ClassicSession]:
-    s = ClassicSession(server.url, "defaultuser", server.headers()["BOKEHUSER-API-KEY"])
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def doc(script: ClassicSession) -> dict[str, Any]:
-    script.use_doc("live")
-    return {"docid": script.docid, "pc": ok_json(script.pull())[0]["id"],
-            "topic": f"bokehplot:{script.docid}"}
+def doc(classic: ClassicSession) -> dict[str, Any]:
+    classic.use_doc("live")
+    return {"docid": classic.docid, "pc": ok_json(classic.pull())[0]["id"],
+            "topic": f"bokehplot:{classic.docid}"}
 
 
 def _timed(call: Any) -> tuple[Any, float]:
@@ -166,14 +159,14 @@ def _timed(call: Any) -> tuple[Any, float]:
 # -- delivery -------------------------------------------------------------------------------------
 
 
-def test_bulkupsert_and_patch_arrive_as_modelpush(server, script, doc, streams):
+def test_bulkupsert_and_patch_arrive_as_modelpush(server, classic, doc, streams):
     topic = doc["topic"]
     stream = streams(server.url, [topic], headers=server.headers())
     assert stream.status == 200
     assert stream.response.headers["Content-Type"].startswith("text/event-stream")
 
     graph = plot_graph(doc["pc"])
-    response, started = _timed(lambda: ok_json(script.push(*graph.values())))
+    response, started = _timed(lambda: ok_json(classic.push(*graph.values())))
     event = stream.next()
     assert event.at - started < DELIVERY
     assert event.event == "modelpush"
@@ -181,7 +174,7 @@ def test_bulkupsert_and_patch_arrive_as_modelpush(server, script, doc, streams):
     assert event.payload(topic) == response  # the classic frame is what bulkupsert answered
 
     plot = graph["plot"]
-    _, started = _timed(lambda: ok_json(script.patch("Plot", plot["id"], {"title": "live"})))
+    _, started = _timed(lambda: ok_json(classic.patch("Plot", plot["id"], {"title": "live"})))
     patched = stream.next()
     assert patched.at - started < DELIVERY
     assert patched.event == "modelpush"
@@ -194,13 +187,13 @@ def test_bulkupsert_and_patch_arrive_as_modelpush(server, script, doc, streams):
     stream.assert_quiet()
 
 
-def test_delete_arrives_as_modeldel(server, script, doc, streams):
+def test_delete_arrives_as_modeldel(server, classic, doc, streams):
     graph = plot_graph(doc["pc"])
-    ok_json(script.push(*graph.values()))
+    ok_json(classic.push(*graph.values()))
     stream = streams(server.url, [doc["topic"]], headers=server.headers())
     glyph = graph["glyph"]
     deleted, started = _timed(
-        lambda: ok_json(script.execute_json("delete", script.model_url("Line", glyph["id"]))))
+        lambda: ok_json(classic.execute_json("delete", classic.model_url("Line", glyph["id"]))))
     event = stream.next()
     assert event.at - started < DELIVERY
     assert event.event == "modeldel"
@@ -209,31 +202,31 @@ def test_delete_arrives_as_modeldel(server, script, doc, streams):
         "modelspecs": [{"type": "Line", "id": glyph["id"], "attributes": deleted}]}
 
 
-def test_user_topic_gets_docchange_on_create_and_delete(server, script, streams):
+def test_user_topic_gets_docchange_on_create_and_delete(server, classic, streams):
     topic = "bokehuser:defaultuser"
     stream = streams(server.url, [topic], headers=server.headers())
     assert stream.status == 200
-    made, started = _timed(lambda: ok_json(script.make_doc("announced")))
+    made, started = _timed(lambda: ok_json(classic.make_doc("announced")))
     event = stream.next()
     assert event.at - started < DELIVERY
     assert (event.event, event.payload(topic)) == ("docchange", {"msgtype": "docchange"})
 
     docid = made["docs"][0]["docid"]
     _, started = _timed(lambda: ok_json(
-        script.execute_json("delete", f"{server.url}/bokeh/doc/{docid}/")))
+        classic.execute_json("delete", f"{server.url}/bokeh/doc/{docid}/")))
     event = stream.next()
     assert event.at - started < DELIVERY
     assert event.event == "docchange"
     stream.assert_quiet()
 
 
-def test_events_of_other_documents_do_not_arrive(server, script, doc, streams):
+def test_events_of_other_documents_do_not_arrive(server, classic, doc, streams):
     stream = streams(server.url, [doc["topic"]], headers=server.headers())
-    other = ClassicSession(server.url, "defaultuser", script.userapikey)
+    other = ClassicSession(server.url, "defaultuser", classic.userapikey)
     other.use_doc("elsewhere")
     ok_json(other.push(model("Range1d", start=0, end=1)))
     stream.assert_quiet(0.5)
-    ok_json(script.push(model("Range1d", start=0, end=1)))
+    ok_json(classic.push(model("Range1d", start=0, end=1)))
     assert stream.next().event == "modelpush"
     other.close()
 
@@ -280,48 +273,48 @@ def test_other_users_document_is_refused(make_server, streams):
     bob.close()
 
 
-def test_readonly_doc_key_allows_anonymous_subscription(server, script, doc, streams):
-    readonly = ok_json(script.get_json(f"{server.url}/bokeh/bokehinfo/{doc['docid']}/"))[
+def test_readonly_doc_key_allows_anonymous_subscription(server, classic, doc, streams):
+    readonly = ok_json(classic.get_json(f"{server.url}/bokeh/bokehinfo/{doc['docid']}/"))[
         "apikey"]
     assert readonly == server.ctx.store.get_doc(doc["docid"])["readonlyapikey"]
     stream = streams(server.url, [doc["topic"]], auth=readonly)
     assert stream.status == 200
-    pushed, started = _timed(lambda: ok_json(script.push(*plot_graph(doc["pc"]).values())))
+    pushed, started = _timed(lambda: ok_json(classic.push(*plot_graph(doc["pc"]).values())))
     event = stream.next()
     assert event.at - started < DELIVERY and event.payload(doc["topic"]) == pushed
 
 
-def test_published_document_can_be_followed_anonymously(server, script, doc, streams):
+def test_published_document_can_be_followed_anonymously(server, classic, doc, streams):
     assert streams(server.url, [doc["topic"]]).status == 401
-    ok_json(script.publish())
+    ok_json(classic.publish())
     stream = streams(server.url, [doc["topic"]])
     assert stream.status == 200
-    pushed = ok_json(script.push(*plot_graph(doc["pc"]).values()))
+    pushed = ok_json(classic.push(*plot_graph(doc["pc"]).values()))
     assert stream.next().payload(doc["topic"]) == pushed
 
 
 # -- reconnecting ---------------------------------------------------------------------------------
 
 
-def _push_range(script: ClassicSession, doc: dict[str, Any], start: int) -> dict[str, Any]:
+def _push_range(classic: ClassicSession, doc: dict[str, Any], start: int) -> dict[str, Any]:
     """Push one (linked) range; returns the bulkupsert answer."""
     rng = model("Range1d", id=f"r{start}", start=start, end=start + 1)
     context = {"type": "PlotContext",
                "attributes": {"id": doc["pc"], "children": [ref(rng)]}}
-    return ok_json(script.push(context, rng))
+    return ok_json(classic.push(context, rng))
 
 
-def test_last_event_id_replays_exactly_the_missed_events(server, script, doc, streams):
+def test_last_event_id_replays_exactly_the_missed_events(server, classic, doc, streams):
     topic = doc["topic"]
     first = streams(server.url, [topic], headers=server.headers())
     seen = []
     for i in range(3):
-        _push_range(script, doc, i)
+        _push_range(classic, doc, i)
         seen.append(first.next())
     first.close()
 
-    missed = [_push_range(script, doc, i) for i in range(3, 6)]
-    other = ClassicSession(server.url, "defaultuser", script.userapikey)
+    missed = [_push_range(classic, doc, i) for i in range(3, 6)]
+    other = ClassicSession(server.url, "defaultuser", classic.userapikey)
     other.use_doc("noise")
     ok_json(other.push(model("Range1d", start=0, end=1)))  # another topic: never replayed
     other.close()
@@ -332,7 +325,7 @@ def test_last_event_id_replays_exactly_the_missed_events(server, script, doc, st
     ids = [int(e.id.rsplit("/", 1)[1]) for e in [*seen, *replayed]]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     # Nothing else was replayed: the next event is a live one.
-    live = _push_range(script, doc, 6)
+    live = _push_range(classic, doc, 6)
     assert again.next().payload(topic) == live
 
     # From an earlier id, everything after it, in order.

@@ -130,15 +130,7 @@ class _Flattener:
         """``value`` with nested object reps replaced by refs; copy-on-write, so a value
         without any (nearly all of them: data columns, field specs) is returned as is."""
         if isinstance(value, list):
-            out_list: list | None = None
-            for i, v in enumerate(value):
-                if type(v) is dict or type(v) is list:
-                    new = self._flatten(v, owner)
-                    if new is not v:
-                        if out_list is None:
-                            out_list = list(value)
-                        out_list[i] = new
-            return value if out_list is None else out_list
+            return self._flatten_items(value, enumerate(value), owner)
         if isinstance(value, dict):
             if _is_object_rep(value):
                 self._add_object_rep(value, f"an attribute of {owner!r}")
@@ -146,16 +138,21 @@ class _Flattener:
             kind = value.get("type")
             if type(kind) is str and kind in _OPAQUE_TYPES:  # a dict or list is unhashable
                 return value
-            out_dict: dict | None = None
-            for k, v in value.items():
-                if type(v) is dict or type(v) is list:
-                    new = self._flatten(v, owner)
-                    if new is not v:
-                        if out_dict is None:
-                            out_dict = dict(value)
-                        out_dict[k] = new
-            return value if out_dict is None else out_dict
+            return self._flatten_items(value, value.items(), owner)
         return value
+
+    def _flatten_items(self, container: Any, items: Any, owner: str) -> Any:
+        """``container`` (list or dict) with its nested containers flattened, copied only
+        when one of them changed."""
+        out = None
+        for key, item in items:
+            if type(item) is dict or type(item) is list:
+                new = self._flatten(item, owner)
+                if new is not item:
+                    if out is None:
+                        out = type(container)(container)
+                    out[key] = new
+        return container if out is None else out
 
 
 def normalize_specs(payload: object) -> list[dict[str, Any]]:

@@ -72,7 +72,8 @@ def _check_json_value(data: bytes, value: Any) -> None:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
             raise BadRequest("a string in the body holds a lone UTF-16 surrogate escape "
-                             "(\\udXXX without its pair); send valid Unicode text") from None
+                             "(\\ud800-\\udfff without its pair); send valid Unicode "
+                             "text") from None
 
 
 def _walk(value: Any) -> str | None:
